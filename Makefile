@@ -1,0 +1,63 @@
+# intercom-lua: build the C core for Lua 5.4 and LuaJIT, test, lint, install.
+# Honours PREFIX, DESTDIR, CFLAGS, LDFLAGS.
+
+CC       ?= cc
+CFLAGS   ?= -O2 -g
+WARN     := -std=c99 -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Werror=implicit-function-declaration
+PICFLAGS := -fPIC
+LDFLAGS  ?=
+CURL_LIBS := $(shell pkg-config --libs libcurl 2>/dev/null || echo -lcurl)
+
+LUA54_INC  ?= /usr/include/lua5.4
+LUAJIT_INC ?= /usr/include/luajit-2.1
+
+SRC  := $(wildcard src/*.c)
+HDRS := $(wildcard src/*.h)
+
+BUILD54  := build/5.4
+BUILDJIT := build/luajit
+
+PREFIX   ?= /usr/local
+LUA_VER  ?= 5.4
+LUA_LIBDIR ?= $(PREFIX)/lib/lua/$(LUA_VER)
+LUA_SHAREDIR ?= $(PREFIX)/share/lua/$(LUA_VER)
+
+.PHONY: all lua54 luajit deps test test-fast demo lint clean install check-memory
+
+all: lua54 luajit
+
+lua54: $(BUILD54)/intercom/core.so
+luajit: $(BUILDJIT)/intercom/core.so
+
+$(BUILD54)/intercom/core.so: $(SRC) $(HDRS)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(WARN) $(PICFLAGS) -I$(LUA54_INC) -shared -o $@ $(SRC) $(LDFLAGS) $(CURL_LIBS)
+
+$(BUILDJIT)/intercom/core.so: $(SRC) $(HDRS)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(WARN) $(PICFLAGS) -I$(LUAJIT_INC) -shared -o $@ $(SRC) $(LDFLAGS) $(CURL_LIBS)
+
+# Debian packages the project needs to build, test and lint (idempotent).
+deps:
+	bash tools/install-deps.sh
+
+# Every test: busted specs under Lua 5.4 and LuaJIT against the local test server.
+test: all
+	bash spec/run.sh
+
+# The demo: against the real API with INTERCOM_API_KEY, otherwise against the local test server.
+demo: all
+	bash examples/run-quickstart.sh
+
+lint: all
+	luacheck lua spec examples bench tools
+	$(CC) $(WARN) -Werror -fsyntax-only -I$(LUA54_INC) $(SRC)
+	$(CC) $(WARN) -Werror -fsyntax-only -I$(LUAJIT_INC) $(SRC)
+
+install: lua54
+	install -d $(DESTDIR)$(LUA_LIBDIR)/intercom $(DESTDIR)$(LUA_SHAREDIR)
+	install -m 755 $(BUILD54)/intercom/core.so $(DESTDIR)$(LUA_LIBDIR)/intercom/core.so
+	cd lua && find . -name '*.lua' -exec install -D -m 644 {} $(DESTDIR)$(LUA_SHAREDIR)/{} \;
+
+clean:
+	rm -rf build

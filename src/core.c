@@ -1,0 +1,15 @@
+/* luaopen_intercom_core: the C core of intercom-lua. Each file registers its own piece. */
+#include "core.h"
+
+int luaopen_intercom_core(lua_State *L);
+
+int luaopen_intercom_core(lua_State *L)
+{
+    lua_newtable(L);
+    ic_json_register(L);
+    ic_http_register(L);
+    ic_clock_register(L);
+    lua_pushliteral(L, "0.1.0");
+    lua_setfield(L, -2, "_VERSION");
+    return 1;
+}

@@ -1,0 +1,11 @@
+/* Shared between the core's files: each registers its functions into the module table on top of the stack. */
+#ifndef IC_CORE_H
+#define IC_CORE_H
+
+#include "compat.h"
+
+void ic_json_register(lua_State *L);   /* json.c: json_encode, json_decode, null, array_mt */
+void ic_http_register(lua_State *L);   /* http.c: session(opts) -> session userdata */
+void ic_clock_register(lua_State *L);  /* clock.c: now(), sleep(seconds) */
+
+#endif
