@@ -1,0 +1,6 @@
+-- luacheck configuration (make lint)
+std = "max"
+max_line_length = 120
+files["lua/intercom/operations.lua"] = { max_line_length = false }   -- one operation per line, by design
+files["spec/"] = { std = "+busted" }
+exclude_files = { "build/", "lua_modules/", ".luarocks/" }

@@ -1,0 +1,45 @@
+rockspec_format = "3.0"
+package = "intercom"
+version = "scm-1"
+source = {
+   url = "git+https://example.invalid/intercom-lua.git",
+}
+description = {
+   summary = "The Intercom REST API 2.12 for Lua: a libcurl C core and a declarative Lua layer",
+   detailed = [[
+All 118 operations of Intercom's API 2.12 from Lua 5.4 or LuaJIT/OpenResty: retries with backoff,
+rate-limit state, every pagination style, typed error objects, and an exact JSON codec in C.
+]],
+   license = "MIT",
+   labels = { "intercom", "http", "api", "openresty" },
+}
+dependencies = {
+   "lua >= 5.1",
+}
+external_dependencies = {
+   CURL = { header = "curl/curl.h", library = "curl" },
+}
+build = {
+   type = "builtin",
+   modules = {
+      ["intercom.core"] = {
+         sources = { "src/buffer.c", "src/clock.c", "src/core.c", "src/http.c", "src/json.c" },
+         libraries = { "curl" },
+         incdirs = { "$(CURL_INCDIR)" },
+         libdirs = { "$(CURL_LIBDIR)" },
+         defines = {},
+      },
+      ["intercom"] = "lua/intercom.lua",
+      ["intercom.client"] = "lua/intercom/client.lua",
+      ["intercom.errors"] = "lua/intercom/errors.lua",
+      ["intercom.misuse"] = "lua/intercom/misuse.lua",
+      ["intercom.operations"] = "lua/intercom/operations.lua",
+      ["intercom.options"] = "lua/intercom/options.lua",
+      ["intercom.pager"] = "lua/intercom/pager.lua",
+      ["intercom.resource"] = "lua/intercom/resource.lua",
+      ["intercom.response"] = "lua/intercom/response.lua",
+      ["intercom.retry"] = "lua/intercom/retry.lua",
+      ["intercom.url"] = "lua/intercom/url.lua",
+      ["intercom.transport.curl"] = "lua/intercom/transport/curl.lua",
+   },
+}

@@ -1,0 +1,88 @@
+-- intercom-lua: the Intercom REST API 2.12 for Lua. The entry point.
+--
+--   local intercom = require "intercom"
+--   local client = intercom.new{ token = os.getenv("INTERCOM_API_KEY"), region = "eu" }
+--   local contact, err = client.contacts:find("6329bd9ffe4e3f0d5d4a")
+--
+-- The resources also hang off this module, bound to a default client that `intercom.configure{...}`
+-- sets up (or the environment: INTERCOM_API_KEY): `intercom.contacts:find(id)`.
+
+local core = require "intercom.core"
+local client = require "intercom.client"
+local errors = require "intercom.errors"
+local options = require "intercom.options"
+local resource = require "intercom.resource"
+
+local _M = {
+  _VERSION = client.VERSION,
+  API_VERSION = client.API_VERSION,
+  --- JSON null, as decoded and as to encode: equal to cjson.null.
+  null = core.null,
+  --- The metatable every decoded JSON array carries, so that arrays (even empty) encode back as arrays.
+  array_mt = core.array_mt,
+  errors = errors,
+}
+
+--- Marks a table as a JSON array (so that an empty one encodes as `[]`, not `{}`); returns it.
+---@param t table|nil
+---@return table
+function _M.array(t)
+  return setmetatable(t or {}, core.array_mt)
+end
+
+--- The JSON codec of the C core: exact integers, `intercom.null`, arrays that stay arrays.
+_M.json = {
+  --- Encodes a Lua value; raises on what cannot be encoded (functions, NaN, cycles, mixed keys).
+  encode = core.json_encode,
+  --- Decodes a JSON text; returns nil and a message when it is not valid JSON.
+  decode = core.json_decode,
+  null = core.null,
+  array = _M.array,
+}
+
+--- Creates a client. Options: token, region ("us"|"eu"|"au"), base_url, version, timeout,
+--- connect_timeout, max_retries, transport, logger, user_agent, proxy, ca_file.
+---@param opts table|nil
+---@return intercom.Client
+function _M.new(opts)
+  return client.new(opts)
+end
+
+local default_opts, default_client
+
+--- Sets the options of the default client behind `intercom.contacts` etc. Returns that client.
+---@param opts table|nil
+---@return intercom.Client
+function _M.configure(opts)
+  local c = client.new(opts)              -- checks the options, raising on misuse
+  if default_client then default_client:close() end
+  default_opts, default_client = opts, c
+  return c
+end
+
+--- The default client (made from `configure`'s options, or from the environment on first use).
+---@return intercom.Client
+function _M.default_client()
+  if not default_client then default_client = client.new(default_opts) end
+  return default_client
+end
+
+local top_level = resource.top_level()
+
+-- Lazy fields: `intercom.contacts` is the default client's resource; `intercom.query` loads the
+-- query builder on first use.
+setmetatable(_M, {
+  __index = function(_, key)
+    if top_level[key] then return _M.default_client()[key] end
+    if key == "query" then
+      local q = require "intercom.query"
+      rawset(_M, "query", q)
+      return q
+    end
+    return nil
+  end,
+})
+
+_M.options = options   -- the option names and checks, for tools and editors
+
+return _M

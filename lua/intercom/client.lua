@@ -1,0 +1,233 @@
+-- The client: the policy every call shares (DESIGN.md, "The client").
+--
+-- It builds the URL and headers, encodes the body, sends through a transport, retries with backoff,
+-- tracks the rate-limit state, turns responses into `result, err, response`, and tells the logger.
+-- It does no I/O itself: the transport moves the bytes.
+
+local core = require "intercom.core"
+local options = require "intercom.options"
+local url = require "intercom.url"
+local retry = require "intercom.retry"
+local response = require "intercom.response"
+local errors = require "intercom.errors"
+local misuse = require "intercom.misuse"
+local resource = require "intercom.resource"
+local pager = require "intercom.pager"
+
+local _M = {}
+
+_M.VERSION = "0.1.0"
+_M.API_VERSION = "2.12"
+_M.DEFAULT_TIMEOUT = 30
+_M.DEFAULT_CONNECT_TIMEOUT = 10
+_M.DEFAULT_MAX_RETRIES = 2
+
+---@class intercom.Client
+---@field rate_limit intercom.RateLimit  the latest rate-limit state any response reported
+local Client = {}
+Client.__index = Client
+Client.__name = "intercom.client"
+
+-- The token lives here, keyed by client, not in the client table: printing or dumping a client
+-- (inspect, a debugger, a test snapshot) can then never show it.
+local tokens = setmetatable({}, { __mode = "k" })
+
+local function default_user_agent()
+  return "intercom-lua/" .. _M.VERSION .. " (" .. _VERSION .. (jit and ("; " .. jit.version) or "") .. ")"
+end
+
+--- Creates a client. See options.CLIENT for the option names.
+---@param opts table|nil
+---@return intercom.Client
+function _M.new(opts)
+  local o = options.check(opts, options.CLIENT, "intercom.new")
+  if o.region and o.base_url then
+    misuse.raise("intercom.new: give either region or base_url, not both")
+  end
+  local self = setmetatable({
+    base_url = o.base_url or options.REGIONS[o.region or "us"],
+    version = o.version or _M.API_VERSION,
+    rate_limit = {},
+    _opts = o,
+    _transport = o.transport,
+    _user_agent = o.user_agent or default_user_agent(),
+    _max_retries = o.max_retries or _M.DEFAULT_MAX_RETRIES,
+    _timeout = o.timeout or _M.DEFAULT_TIMEOUT,
+    _connect_timeout = o.connect_timeout or _M.DEFAULT_CONNECT_TIMEOUT,
+    _logger = o.logger,
+  }, Client)
+  tokens[self] = o.token
+  o.token = nil
+  resource.attach(self)
+  return self
+end
+
+function Client:__tostring()
+  return "intercom.client(" .. self.base_url .. ", version " .. self.version .. ")"
+end
+
+-- The transport is made on first use, so creating a client costs no curl handle.
+function Client:_get_transport()
+  local t = self._transport
+  if not t then
+    t = require("intercom.transport.curl").new{ ca_file = self._opts.ca_file, proxy = self._opts.proxy }
+    self._transport = t
+  end
+  return t
+end
+
+-- The token, from the option (a string, or a function called for every request) or INTERCOM_API_KEY.
+function Client:_token(what)
+  local token = tokens[self]
+  if type(token) == "function" then
+    token = token()
+    if type(token) ~= "string" or token == "" then
+      misuse.raise(what .. ": the token function returned " .. type(token) .. ", expected a non-empty string")
+    end
+  end
+  token = token or os.getenv("INTERCOM_API_KEY")
+  if token == nil or token == "" then
+    misuse.raise(what .. ": no access token: pass intercom.new{ token = ... } or set INTERCOM_API_KEY")
+  end
+  if token:find("[\r\n%z]") then
+    misuse.raise(what .. ": the token contains CR, LF or NUL characters")
+  end
+  return token
+end
+
+function Client:_log(event)
+  local logger = self._logger
+  if logger then logger(event) end
+end
+
+local function sleep(transport, seconds)
+  if seconds <= 0 then return end
+  if transport.sleep then transport:sleep(seconds) else core.sleep(seconds) end
+end
+
+local function encode_body(what, body)
+  local ok, encoded = pcall(core.json_encode, body)
+  if not ok then misuse.raise(what .. ": the body cannot be encoded as JSON: " .. tostring(encoded)) end
+  return encoded
+end
+
+-- Headers of one call: defaults, then the call's own `opts.headers`, which replace a default of the
+-- same name (case-insensitively).
+local function build_headers(self, call, token, has_body)
+  local opts = call.opts
+  local list = {
+    { "Authorization", "Bearer " .. token },
+    { "Intercom-Version", opts.version or self.version },
+    { "Accept", call.raw and "application/octet-stream" or "application/json" },
+    { "User-Agent", self._user_agent },
+  }
+  if has_body then list[#list + 1] = { "Content-Type", "application/json" } end
+  if opts.headers then
+    for name, value in pairs(opts.headers) do
+      local lname, replaced = name:lower(), false
+      for _, h in ipairs(list) do
+        if h[1]:lower() == lname then h[2], replaced = value, true end
+      end
+      if not replaced then list[#list + 1] = { name, value } end
+    end
+  end
+  local lines = {}
+  for i, h in ipairs(list) do lines[i] = h[1] .. ": " .. h[2] end
+  return lines
+end
+
+local function build_url(self, call)
+  local q = {}
+  if call.params then for k, v in pairs(call.params) do q[k] = v end end
+  if call.opts.query then for k, v in pairs(call.opts.query) do q[k] = v end end
+  local qs = url.query_string(q)
+  return self.base_url .. call.path .. (qs ~= "" and ("?" .. qs) or "")
+end
+
+local function remember_rate_limit(self, rl)
+  if rl.limit or rl.remaining or rl.reset then self.rate_limit = rl end
+end
+
+--- Sends one call, with retries. `call`: what ("contacts:find"), method, path (expanded), params,
+--- body (table), opts (checked request options), idempotent, raw (do not decode), output_file.
+--- Returns result, err, response.
+function Client:_perform(call)
+  local transport = self:_get_transport()
+  local token = self:_token(call.what)
+  local body = call.body ~= nil and encode_body(call.what, call.body) or nil
+  local opts = call.opts
+  local req = {
+    method = call.method,
+    url = build_url(self, call),
+    headers = build_headers(self, call, token, body ~= nil),
+    body = body,
+    timeout = opts.timeout or self._timeout,
+    connect_timeout = math.min(self._connect_timeout, opts.timeout or self._timeout),
+    output_file = opts.output_file,
+  }
+  local idempotent = retry.idempotent(call.method, call.idempotent or opts.idempotent)
+  local max_retries = opts.max_retries or self._max_retries
+  local ctx = { method = call.method, path = call.path, decode = core.json_decode, raw = call.raw }
+  local attempt = 0
+  while true do
+    attempt = attempt + 1
+    self:_log{ event = "request", method = req.method, url = req.url, attempt = attempt,
+               message = req.method .. " " .. req.url .. (attempt > 1 and (" (attempt " .. attempt .. ")") or "") }
+    local started = core.now()
+    local raw, terr = transport:request(req)
+    local elapsed = core.now() - started
+    local delay, reason, resp
+    if raw then
+      resp = response.meta(raw, attempt)
+      remember_rate_limit(self, resp.rate_limit)
+      self:_log{ event = "response", method = req.method, url = req.url, status = raw.status, attempt = attempt,
+                 duration = elapsed, request_id = resp.request_id,
+                 message = req.method .. " " .. req.url .. " -> " .. raw.status
+                   .. string.format(" in %.0f ms", elapsed * 1000) }
+      local transient = retry.retryable_status(raw.status)
+      if transient and attempt <= max_retries and retry.may_replay(idempotent, raw.status) then
+        delay, reason = retry.delay(attempt, raw.status, raw.headers, core.wall())
+        if delay > retry.MAX_WAIT then delay = nil end
+      end
+      if not delay then
+        ctx.attempts, ctx.retryable = attempt, transient
+        local result, err = response.interpret(raw, resp, ctx)
+        return result, err, resp
+      end
+    else
+      if attempt <= max_retries and retry.may_replay(idempotent, nil, terr.sent) then
+        delay, reason = retry.backoff(attempt), "backoff"
+      else
+        local err = errors.new{
+          kind = terr.kind == "timeout" and "timeout" or "network",
+          message = tostring(terr.message), method = call.method, path = call.path, attempts = attempt,
+          retryable = true, curl_code = terr.curl_code, sent = terr.sent,
+        }
+        self:_log{ event = "error", method = req.method, url = req.url, attempt = attempt, message = tostring(err) }
+        return nil, err, nil
+      end
+    end
+    self:_log{ event = "retry", method = req.method, url = req.url, attempt = attempt, delay = delay,
+               reason = reason, status = raw and raw.status or nil, error = terr and terr.message or nil,
+               message = string.format("retrying %s %s in %.2f s (%s, after %s)", req.method, req.url, delay,
+                 reason, raw and ("HTTP " .. raw.status) or tostring(terr.message)) }
+    sleep(transport, delay)
+  end
+end
+
+--- Sends a call built by a resource method; wraps paginated results in a Page.
+function Client:_call(call)
+  local result, err, resp = self:_perform(call)
+  if call.page and type(result) == "table" then result = pager.new(self, call, result) end
+  return result, err, resp
+end
+
+--- Closes the client's transport (its connections). The client must not be used afterwards.
+function Client:close()
+  local t = self._transport
+  if t and t.close then t:close() end
+end
+
+_M.Client = Client
+
+return _M

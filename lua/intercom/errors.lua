@@ -1,0 +1,62 @@
+-- Error objects: what a failed request returns as its second value (DESIGN.md, "Results and errors").
+--
+-- Every error carries enough to act on: what kind of failure, the HTTP status, Intercom's own code and
+-- message, the request id to quote to Intercom support, whether retrying could help, and the response.
+-- It never carries the token: nothing here ever sees request headers.
+
+---@class intercom.Error
+---@field kind "api"|"network"|"timeout"|"decode"|"rate_limited"
+---@field status integer|nil      HTTP status, nil when no response arrived
+---@field code string|nil         Intercom's error code, e.g. "not_found"
+---@field message string          human-readable summary
+---@field field string|nil        the request field Intercom complained about, if any
+---@field request_id string|nil   Intercom's request id (body or X-Request-Id)
+---@field errors table|nil        Intercom's full `errors` list
+---@field retryable boolean       whether the same request could succeed later
+---@field attempts integer        how many times the request was sent
+---@field method string           HTTP method of the request
+---@field path string             path of the request (no query string, no host)
+---@field body string|nil         raw response body, kept for decode errors and non-JSON answers
+---@field response intercom.Response|nil
+
+local _M = {}
+
+local KINDS = { api = true, network = true, timeout = true, decode = true, rate_limited = true }
+_M.KINDS = KINDS
+
+local Error = {}
+Error.__index = Error
+Error.__name = "intercom.error"
+_M.Error = Error
+
+local function describe(e)
+  local parts = { "intercom " .. e.kind .. " error" }
+  if e.status then parts[#parts + 1] = tostring(e.status) end
+  if e.code then parts[#parts + 1] = e.code end
+  local s = table.concat(parts, " ") .. ": " .. tostring(e.message)
+  if e.field then s = s .. " (field " .. e.field .. ")" end
+  local ctx = {}
+  if e.method and e.path then ctx[#ctx + 1] = e.method .. " " .. e.path end
+  if e.request_id then ctx[#ctx + 1] = "request_id " .. e.request_id end
+  if e.attempts and e.attempts > 1 then ctx[#ctx + 1] = e.attempts .. " attempts" end
+  if #ctx > 0 then s = s .. " [" .. table.concat(ctx, ", ") .. "]" end
+  return s
+end
+
+Error.__tostring = describe
+
+--- Builds an error object; `fields.kind` and `fields.message` are required.
+---@return intercom.Error
+function _M.new(fields)
+  assert(KINDS[fields.kind], "unknown error kind")
+  fields.retryable = fields.retryable and true or false
+  fields.attempts = fields.attempts or 1
+  return setmetatable(fields, Error)
+end
+
+--- True when `v` is an intercom error object.
+function _M.is_error(v)
+  return getmetatable(v) == Error
+end
+
+return _M

@@ -1,0 +1,201 @@
+-- Option tables: checked once, copied, never mutated (DESIGN.md, "Options").
+--
+-- Misuse raises at once, before any request, with the option's name and, for an unknown name, the
+-- closest known one ("did you mean").
+
+local _M = {}
+
+local REGIONS = {
+  us = "https://api.intercom.io",
+  eu = "https://api.eu.intercom.io",
+  au = "https://api.au.intercom.io",
+}
+_M.REGIONS = REGIONS
+
+-- name -> checker(value, name) that raises on a bad value and returns the value to keep.
+local checkers = {}
+
+local misuse = require "intercom.misuse"
+
+local function fail(what, msg)
+  misuse.raise(what .. ": " .. msg)
+end
+
+local function levenshtein(a, b)
+  if a == b then return 0 end
+  local prev = {}
+  for j = 0, #b do prev[j] = j end
+  for i = 1, #a do
+    local cur = { [0] = i }
+    for j = 1, #b do
+      local cost = (a:sub(i, i) == b:sub(j, j)) and 0 or 1
+      cur[j] = math.min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + cost)
+    end
+    prev = cur
+  end
+  return prev[#b]
+end
+
+--- The known name closest to `name`, if any is close enough to be a typo.
+function _M.suggest(name, known)
+  local best, best_d
+  for k in pairs(known) do
+    local d = levenshtein(name, k)
+    if (not best_d or d < best_d or (d == best_d and k < best)) then best, best_d = k, d end
+  end
+  if best and best_d <= math.max(2, math.floor(#name / 3)) then return best end
+  return nil
+end
+
+--- A header-safe string: CR, LF and NUL would let a value smuggle extra header lines.
+function _M.check_header_value(value, what)
+  if type(value) ~= "string" then fail(what, "expected a string, got " .. type(value)) end
+  if value:find("[\r\n%z]") then fail(what, "must not contain CR, LF or NUL characters") end
+  return value
+end
+
+local function positive_number(v, name)
+  if type(v) ~= "number" or v ~= v or v <= 0 or v == math.huge then
+    fail(name, "expected a positive number of seconds, got " .. tostring(v))
+  end
+  return v
+end
+
+local function retries(v, name)
+  if type(v) ~= "number" or v < 0 or v ~= math.floor(v) or v > 100 then
+    fail(name, "expected an integer from 0 to 100, got " .. tostring(v))
+  end
+  return v
+end
+
+local function typed(expected)
+  return function(v, name)
+    if type(v) ~= expected then fail(name, "expected a " .. expected .. ", got " .. type(v)) end
+    return v
+  end
+end
+
+local function header_string(v, name)
+  return _M.check_header_value(v, name)
+end
+
+checkers.token = function(v, name)
+  if type(v) == "function" then return v end
+  _M.check_header_value(v, name)
+  if v == "" then fail(name, "is empty") end
+  return v
+end
+
+checkers.region = function(v, name)
+  if not REGIONS[v] then
+    fail(name, "expected \"us\", \"eu\" or \"au\", got " .. tostring(v))
+  end
+  return v
+end
+
+checkers.base_url = function(v, name)
+  if type(v) ~= "string" or not v:match("^https?://[^/%s]+") or v:find("[%s%c]") then
+    fail(name, "expected an http(s) URL like \"https://api.intercom.io\", got " .. tostring(v))
+  end
+  return (v:gsub("/+$", ""))
+end
+
+checkers.version = function(v, name)
+  if type(v) == "number" then v = string.format("%.2f", v):gsub("0$", "") end
+  header_string(v, name)
+  if v == "" then fail(name, "is empty") end
+  return v
+end
+
+checkers.transport = function(v, name)
+  if type(v) ~= "table" or type(v.request) ~= "function" then
+    fail(name, "expected a transport table with a request method")
+  end
+  return v
+end
+
+checkers.headers = function(v, name)
+  if type(v) ~= "table" then fail(name, "expected a table of header names to values") end
+  local copy = {}
+  for k, val in pairs(v) do
+    if type(k) ~= "string" or not k:match("^[%w!#$%%&'*+.^_`|~-]+$") then
+      fail(name, "invalid header name " .. string.format("%q", tostring(k)))
+    end
+    if type(val) == "number" then val = tostring(val) end
+    copy[k] = _M.check_header_value(val, name .. "." .. k)
+  end
+  return copy
+end
+
+local function scalar(v)
+  local t = type(v)
+  return t == "string" or t == "number" or t == "boolean"
+end
+
+checkers.query = function(v, name)
+  if type(v) ~= "table" then fail(name, "expected a table of query parameters") end
+  local copy = {}
+  for k, val in pairs(v) do
+    if type(k) ~= "string" then fail(name, "query parameter names must be strings") end
+    if type(val) == "table" then
+      for i, item in ipairs(val) do
+        if not scalar(item) then fail(name .. "." .. k .. "[" .. i .. "]", "expected a string, number or boolean") end
+      end
+    elseif not scalar(val) then
+      fail(name .. "." .. k, "expected a string, number, boolean or an array of them, got " .. type(val))
+    end
+    copy[k] = val
+  end
+  return copy
+end
+
+local CLIENT = {
+  token = checkers.token,
+  region = checkers.region,
+  base_url = checkers.base_url,
+  version = checkers.version,
+  timeout = positive_number,
+  connect_timeout = positive_number,
+  max_retries = retries,
+  transport = checkers.transport,
+  logger = typed("function"),
+  user_agent = header_string,
+  proxy = typed("string"),
+  ca_file = typed("string"),
+}
+
+local REQUEST = {
+  version = checkers.version,
+  timeout = positive_number,
+  max_retries = retries,
+  headers = checkers.headers,
+  query = checkers.query,
+  idempotent = typed("boolean"),
+}
+
+_M.CLIENT, _M.REQUEST = CLIENT, REQUEST
+
+--- Checks a query table (the `params` argument of an operation); returns a copy.
+function _M.check_query(params, what)
+  return checkers.query(params, what)
+end
+
+--- Checks `opts` against `known` (name -> checker) and returns a checked copy.
+--- `what` prefixes messages ("intercom.new", "contacts:find").
+function _M.check(opts, known, what)
+  if opts == nil then return {} end
+  if type(opts) ~= "table" then fail(what, "options must be a table, got " .. type(opts)) end
+  local copy = {}
+  for k, v in pairs(opts) do
+    local checker = type(k) == "string" and known[k]
+    if not checker then
+      local hint = type(k) == "string" and _M.suggest(k, known)
+      fail(what, "unknown option " .. string.format("%q", tostring(k))
+        .. (hint and (" (did you mean \"" .. hint .. "\"?)") or ""))
+    end
+    copy[k] = checker(v, what .. ": option " .. k)
+  end
+  return copy
+end
+
+return _M

@@ -1,0 +1,147 @@
+-- The one generic dispatcher: turns each operation of operations.lua into a method (DESIGN.md, layer 1).
+--
+-- A method checks its arguments (path parameters first, then the body or the query table, then the
+-- per-request options), raising on misuse before anything is sent, and hands a call record to the
+-- client. Paginated operations also get an iterator: `list` -> `each`, any other `x` -> `x_each`.
+
+local options = require "intercom.options"
+local url = require "intercom.url"
+local misuse = require "intercom.misuse"
+local operations = require "intercom.operations"
+
+local _M = {}
+
+-- Per-request options of a download: the body can go to a file instead of memory.
+local DOWNLOAD = {}
+for k, v in pairs(options.REQUEST) do DOWNLOAD[k] = v end
+DOWNLOAD.output_file = function(v, name)
+  if type(v) ~= "string" or v == "" then misuse.raise(name .. ": expected a file path") end
+  return v
+end
+
+local function signature(rname, mname, params, op)
+  local args = {}
+  for _, p in ipairs(params) do args[#args + 1] = p end
+  if op.body then args[#args + 1] = "[body]" elseif op.params then args[#args + 1] = "[params]" end
+  args[#args + 1] = "[opts]"
+  return "client." .. rname .. ":" .. mname .. "(" .. table.concat(args, ", ") .. ")"
+end
+
+local function check_path_param(v, what, name)
+  local t = type(v)
+  if t == "number" then
+    if v ~= math.floor(v) or v ~= v or v == math.huge or v == -math.huge then
+      misuse.raise(what .. ": path parameter " .. name .. " must be a string or an integer, got " .. tostring(v))
+    end
+    return string.format("%d", v)
+  end
+  if t ~= "string" then
+    misuse.raise(what .. ": missing path parameter " .. name .. " (got " .. t .. ")")
+  end
+  if v == "" then misuse.raise(what .. ": path parameter " .. name .. " is empty") end
+  return v
+end
+
+local function make_method(mt, rname, mname, op)
+  local what = rname .. ":" .. mname
+  local params = url.path_params(op[2])
+  local nparams = #params
+  local has_payload = op.body or op.params
+  local arity = nparams + (has_payload and 1 or 0) + 1
+  local known_opts = op.download and DOWNLOAD or options.REQUEST
+  local sig = signature(rname, mname, params, op)
+
+  return function(self, ...)
+    if getmetatable(self) ~= mt then
+      misuse.raise(what .. ": call it with a colon: " .. sig)
+    end
+    local n = select("#", ...)
+    if n > arity then
+      misuse.raise(what .. ": too many arguments (" .. n .. "), expected " .. sig)
+    end
+    local args = { ... }
+    local values = {}
+    for i = 1, nparams do values[params[i]] = check_path_param(args[i], what, params[i]) end
+    local payload = has_payload and args[nparams + 1] or nil
+    if payload ~= nil and type(payload) ~= "table" then
+      misuse.raise(what .. ": " .. (op.body and "body" or "params") .. " must be a table, got " .. type(payload))
+    end
+    local call = {
+      what = what,
+      method = op[1],
+      path = url.expand(op[2], values),
+      opts = options.check(args[arity], known_opts, what),
+      idempotent = op.idempotent,
+      raw = op.download,
+      page = op.page,
+      items = op.items,
+    }
+    if op.body then call.body = payload end
+    if op.params and payload then call.params = options.check_query(payload, what .. ": params") end
+    return self._client:_call(call)
+  end
+end
+
+local function make_iterator(method, what)
+  return function(self, ...)
+    local page, err = method(self, ...)
+    if not page then error(err, 2) end
+    if type(page) ~= "table" or not page.each then
+      error(what .. ": the response is not a list", 2)
+    end
+    return page:each()
+  end
+end
+
+-- Method tables are built once per process and shared by every client: a client only holds its
+-- resource objects, so intercom.new{} stays cheap.
+local classes = {}
+
+local function class_of(rname)
+  local cls = classes[rname]
+  if cls then return cls end
+  local methods = {}
+  local mt = { __index = methods, __name = "intercom.resource." .. rname }
+  for mname, op in pairs(operations[rname]) do
+    methods[mname] = make_method(mt, rname, mname, op)
+  end
+  for mname, op in pairs(operations[rname]) do
+    if op.page then
+      local iname = mname == "list" and "each" or (mname .. "_each")
+      methods[iname] = make_iterator(methods[mname], rname .. ":" .. iname)
+    end
+  end
+  cls = { mt = mt, methods = methods }
+  classes[rname] = cls
+  return cls
+end
+
+--- The names of every resource, dotted for nested ones ("news.items", "ticket_types.attributes").
+function _M.names()
+  local names = {}
+  for rname in pairs(operations) do names[#names + 1] = rname end
+  table.sort(names)
+  return names
+end
+
+--- The top-level resource names (client.contacts, client.news, ...), as a set.
+function _M.top_level()
+  local set = {}
+  for rname in pairs(operations) do set[rname:match("^[^.]+")] = true end
+  return set
+end
+
+--- Puts every resource object on the client: client.contacts, client.news.items, ...
+function _M.attach(client)
+  for _, rname in ipairs(_M.names()) do   -- sorted: "ticket_types" comes before "ticket_types.attributes"
+    local parent, key = client, rname
+    local head, tail = rname:match("^([^.]+)%.(.+)$")
+    if head then
+      parent[head] = parent[head] or {}
+      parent, key = parent[head], tail
+    end
+    parent[key] = setmetatable({ _client = client }, class_of(rname).mt)
+  end
+end
+
+return _M

@@ -1,0 +1,125 @@
+-- Turning what a transport returned into `result, err, response` (DESIGN.md, "Results and errors").
+
+local errors = require "intercom.errors"
+
+local _M = {}
+
+---@class intercom.RateLimit
+---@field limit integer|nil      requests allowed per window (X-RateLimit-Limit)
+---@field remaining integer|nil  requests left in this window (X-RateLimit-Remaining)
+---@field reset integer|nil      epoch second when the window resets (X-RateLimit-Reset)
+
+---@class intercom.Response
+---@field status integer
+---@field headers table<string,string>  lowercase names
+---@field request_id string|nil
+---@field rate_limit intercom.RateLimit
+---@field attempts integer               how many times the request was sent
+
+local function int(v)
+  local n = tonumber(v)
+  if n and math.tointeger then return math.tointeger(n) or n end
+  return n
+end
+
+--- The rate-limit state a response reports.
+function _M.rate_limit(headers)
+  return {
+    limit = int(headers["x-ratelimit-limit"]),
+    remaining = int(headers["x-ratelimit-remaining"]),
+    reset = int(headers["x-ratelimit-reset"]),
+  }
+end
+
+--- The `response` value every operation returns third.
+function _M.meta(raw, attempts)
+  local headers = raw.headers or {}
+  return {
+    status = raw.status,
+    headers = headers,
+    request_id = headers["x-request-id"],
+    rate_limit = _M.rate_limit(headers),
+    attempts = attempts,
+  }
+end
+
+local REASONS = {
+  [301] = "Moved Permanently", [302] = "Found", [307] = "Temporary Redirect", [308] = "Permanent Redirect",
+  [400] = "Bad Request", [401] = "Unauthorized", [403] = "Forbidden", [404] = "Not Found",
+  [405] = "Method Not Allowed", [408] = "Request Timeout", [409] = "Conflict", [415] = "Unsupported Media Type",
+  [422] = "Unprocessable Entity", [429] = "Too Many Requests", [500] = "Internal Server Error",
+  [502] = "Bad Gateway", [503] = "Service Unavailable", [504] = "Gateway Timeout",
+}
+
+local function snippet(body)
+  body = body:gsub("%s+", " ")
+  if #body > 200 then body = body:sub(1, 200) .. "..." end
+  return body
+end
+
+-- Intercom's errors come as {"type":"error.list","request_id":..,"errors":[{code,message,field}]};
+-- a few older endpoints answer {"type":"error","message":..}. Anything else keeps its raw body.
+local function api_error(resp, decoded, ctx)
+  local e = {
+    kind = resp.status == 429 and "rate_limited" or "api",
+    status = resp.status,
+    method = ctx.method, path = ctx.path,
+    attempts = ctx.attempts,
+    retryable = ctx.retryable,
+    response = resp,
+    request_id = resp.request_id,
+  }
+  if type(decoded) == "table" then
+    if type(decoded.request_id) == "string" then e.request_id = decoded.request_id end
+    local list = decoded.errors
+    if type(list) == "table" and type(list[1]) == "table" then
+      e.errors = list
+      local first = list[1]
+      e.code = type(first.code) == "string" and first.code or nil
+      e.message = type(first.message) == "string" and first.message or nil
+      e.field = type(first.field) == "string" and first.field or nil
+      if #list > 1 and e.message then e.message = e.message .. " (and " .. (#list - 1) .. " more)" end
+    elseif type(decoded.message) == "string" then
+      e.message = decoded.message
+      e.code = type(decoded.code) == "string" and decoded.code or nil
+    end
+  end
+  if not e.message then
+    e.message = "HTTP " .. resp.status .. " " .. (REASONS[resp.status] or "")
+    if ctx.body and ctx.body ~= "" then e.message = e.message .. ": " .. snippet(ctx.body) end
+    if resp.status >= 300 and resp.status < 400 and resp.headers.location then
+      e.message = e.message .. " (redirect to " .. resp.headers.location .. " not followed)"
+    end
+  end
+  if type(decoded) ~= "table" then e.body = ctx.body end
+  return errors.new(e)
+end
+
+--- Interprets a completed HTTP exchange. `ctx`: method, path, attempts, retryable, raw (true: do not
+--- decode, e.g. a download), decode (the JSON decoder).
+--- Returns result, err (exactly one is non-nil).
+function _M.interpret(raw, resp, ctx)
+  local body = raw.body or ""
+  ctx.body = body
+  local status = raw.status
+  local ok = status >= 200 and status < 300
+  if ok and ctx.raw then return body, nil end
+  local decoded, derr
+  if body:find("^%s*[%[{\"%-%dtfn]") then
+    decoded, derr = ctx.decode(body)
+  elseif body:find("%S") then
+    derr = "response is not JSON"
+  end
+  if ok then
+    if decoded ~= nil then return decoded, nil end
+    if not derr then return true, nil end     -- 204, or 200 with an empty body: success, nothing to return
+    return nil, errors.new{
+      kind = "decode", status = status, method = ctx.method, path = ctx.path, attempts = ctx.attempts,
+      message = "could not decode the response body: " .. tostring(derr), body = body, response = resp,
+      request_id = resp.request_id, retryable = false,
+    }
+  end
+  return nil, api_error(resp, decoded, ctx)
+end
+
+return _M

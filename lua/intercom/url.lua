@@ -1,0 +1,65 @@
+-- URLs: path templates with percent-encoded parameters, and query strings.
+--
+-- A path parameter is always exactly one path segment: everything outside RFC 3986's unreserved set is
+-- encoded, so an id like "../admins" or "a b?c#d" cannot change the path, add a query or a fragment.
+
+local _M = {}
+
+local function encode_byte(c)
+  return string.format("%%%02X", string.byte(c))
+end
+
+--- Percent-encodes everything but RFC 3986 unreserved characters (A-Z a-z 0-9 - . _ ~).
+function _M.escape(s)
+  return (string.gsub(s, "[^%w%-%._~]", encode_byte))
+end
+
+--- "." and ".." are unreserved, yet a server would resolve them as dot-segments: encode them too.
+local function escape_segment(s)
+  if s == "." or s == ".." then return (string.gsub(s, "%.", "%%2E")) end
+  return _M.escape(s)
+end
+
+--- Names of the `{param}`s of a path template, in order.
+function _M.path_params(template)
+  local names = {}
+  for name in string.gmatch(template, "{([%w_]+)}") do names[#names + 1] = name end
+  return names
+end
+
+--- Fills a template's `{param}`s from `values` (name -> already validated string).
+function _M.expand(template, values)
+  return (string.gsub(template, "{([%w_]+)}", function(name)
+    return escape_segment(values[name])
+  end))
+end
+
+-- Integral floats print without ".0" ("2", not "2.0"), so page=2.0 reads as page=2.
+local function scalar_string(v)
+  if type(v) == "number" and v == math.floor(v) and v > -2^63 and v < 2^63 then
+    return string.format("%d", v)
+  end
+  return tostring(v)
+end
+
+--- Builds "a=1&b=x%20y" from a table of scalars or arrays of scalars; keys sorted so that a request is
+--- the same bytes every time. Returns "" for an empty table.
+function _M.query_string(params)
+  local keys = {}
+  for k in pairs(params) do keys[#keys + 1] = k end
+  table.sort(keys)
+  local parts = {}
+  for _, k in ipairs(keys) do
+    local v = params[k]
+    if type(v) == "table" then
+      for _, item in ipairs(v) do
+        parts[#parts + 1] = _M.escape(k) .. "=" .. _M.escape(scalar_string(item))
+      end
+    else
+      parts[#parts + 1] = _M.escape(k) .. "=" .. _M.escape(scalar_string(v))
+    end
+  end
+  return table.concat(parts, "&")
+end
+
+return _M
