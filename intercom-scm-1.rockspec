@@ -23,7 +23,7 @@ build = {
    type = "builtin",
    modules = {
       ["intercom.core"] = {
-         sources = { "src/buffer.c", "src/clock.c", "src/core.c", "src/http.c", "src/json.c" },
+         sources = { "src/buffer.c", "src/clock.c", "src/core.c", "src/http.c", "src/json.c", "src/webhook.c" },
          libraries = { "curl" },
          incdirs = { "$(CURL_INCDIR)" },
          libdirs = { "$(CURL_LIBDIR)" },
@@ -40,6 +40,7 @@ build = {
       ["intercom.response"] = "lua/intercom/response.lua",
       ["intercom.retry"] = "lua/intercom/retry.lua",
       ["intercom.url"] = "lua/intercom/url.lua",
+      ["intercom.webhooks"] = "lua/intercom/webhooks.lua",
       ["intercom.transport.curl"] = "lua/intercom/transport/curl.lua",
    },
 }

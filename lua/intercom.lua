@@ -69,15 +69,18 @@ end
 
 local top_level = resource.top_level()
 
--- Lazy fields: `intercom.contacts` is the default client's resource; `intercom.query` loads the
--- query builder on first use.
+-- Lazy fields: `intercom.contacts` is the default client's resource; `intercom.query` and
+-- `intercom.webhooks` load their module on first use.
+local lazy = { query = "intercom.query", webhooks = "intercom.webhooks" }
+
 setmetatable(_M, {
   __index = function(_, key)
     if top_level[key] then return _M.default_client()[key] end
-    if key == "query" then
-      local q = require "intercom.query"
-      rawset(_M, "query", q)
-      return q
+    local name = lazy[key]
+    if name then
+      local m = require(name)
+      rawset(_M, key, m)
+      return m
     end
     return nil
   end,

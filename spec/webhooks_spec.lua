@@ -1,0 +1,292 @@
+-- intercom.webhooks and the C core underneath it: HMAC-SHA1 against published vectors and against
+-- openssl, X-Hub-Signature checks on a realistic notification, parsing, and misuse.
+--
+-- The expected signatures come from RFC 2202, FIPS 180 and `openssl dgst`, never from the code under test.
+
+local core = require "intercom.core"
+local webhooks = require "intercom.webhooks"
+
+local function rep_byte(b, n) return string.rep(string.char(b), n) end
+
+local function unhex(h)
+  return (h:gsub("%x%x", function(x) return string.char(tonumber(x, 16)) end))
+end
+
+local function tohex(s)
+  return (s:gsub(".", function(c) return ("%02x"):format(c:byte()) end))
+end
+
+local function have_openssl()
+  local ok = os.execute("command -v openssl >/dev/null 2>&1")
+  return ok == true or ok == 0
+end
+
+-- HMAC-SHA1 computed by openssl: the key as hex (so any bytes work), the message through a file.
+local function openssl_hmac(key, msg)
+  local path = os.tmpname()
+  local f = assert(io.open(path, "wb"))
+  f:write(msg)
+  f:close()
+  local p = assert(io.popen(("openssl dgst -sha1 -mac HMAC -macopt hexkey:%s < %s 2>&1"):format(tohex(key), path)))
+  local out = p:read("*a")
+  p:close()
+  os.remove(path)
+  return assert(out:match("(%x+)%s*$"), "unexpected openssl output: " .. out)
+end
+
+-- A contact.user.created notification in the shape Intercom delivers, with non-ASCII bytes in it.
+local BODY = table.concat{
+  [[{"type":"notification_event","app_id":"a86dr8yl","data":{"type":"notification_event_data","item":]],
+  [[{"type":"contact","id":"6329bd9ffe4e3f0d5d4a","workspace_id":"a86dr8yl","external_id":"user-42",]],
+  [["role":"user","email":"zoe@example.com","name":"Zo\u00eb Ångström","phone":null,"avatar":null,]],
+  [["owner_id":null,"has_hard_bounced":false,"marked_email_as_spam":false,"unsubscribed_from_emails":false,]],
+  [["created_at":1700000000,"updated_at":1700000000,"signed_up_at":1700000000,"last_seen_at":null,]],
+  [["custom_attributes":{"plan":"pro","seats":12},"tags":{"type":"list","data":[],]],
+  [["url":"/contacts/6329bd9ffe4e3f0d5d4a/tags","total_count":0,"has_more":false},]],
+  [["location":{"type":"location","country":"Sweden","region":null,"city":"Malmö"}}},"links":{},]],
+  [["id":"notif_6b7a4c30-9a1e-4f2b-8d8f-3c1b2e5a9d17","topic":"contact.user.created",]],
+  [["delivery_status":"pending","delivery_attempts":1,"delivered_at":0,"first_sent_at":1700000001,]],
+  [["created_at":1700000001,"self":null}]],
+}
+local SECRET = "intercom-client-secret-9f2c1e"
+-- printf '%s' "$BODY" | openssl dgst -sha1 -hmac intercom-client-secret-9f2c1e
+local SIGNATURE = "sha1=0aa7735203fc34f4f7cd7dca17243a9f9858526f"
+
+describe("core.hmac_sha1_hex", function()
+  -- RFC 2202, section 3: test cases 1-7 for HMAC-SHA-1.
+  local rfc2202 = {
+    { rep_byte(0x0b, 20), "Hi There", "b617318655057264e28bc0b6fb378c8ef146be00" },
+    { "Jefe", "what do ya want for nothing?", "effcdf6ae5eb2fa2d27416d5f184df9c259a7c79" },
+    { rep_byte(0xaa, 20), rep_byte(0xdd, 50), "125d7342b9ac11cd91a39af48aa17b4f63f175d3" },
+    { unhex("0102030405060708090a0b0c0d0e0f10111213141516171819"), rep_byte(0xcd, 50),
+      "4c9007f4026250c6bc8414f9bf50c86c2d7235da" },
+    { rep_byte(0x0c, 20), "Test With Truncation", "4c1a03424b55e07fe7f27be1d58bb9324a9a5a04" },
+    { rep_byte(0xaa, 80), "Test Using Larger Than Block-Size Key - Hash Key First",
+      "aa4ae5e15272d00e95705637ce8a3b55ed402112" },
+    { rep_byte(0xaa, 80), "Test Using Larger Than Block-Size Key and Larger Than One Block-Size Data",
+      "e8e99d0f45237d786d6bbaa7965c7808bbff1a91" },
+  }
+  for i, case in ipairs(rfc2202) do
+    it("matches RFC 2202 test case " .. i, function()
+      assert.equal(case[3], core.hmac_sha1_hex(case[1], case[2]))
+    end)
+  end
+
+  it("handles an empty key and an empty message", function()
+    assert.equal("fbdb1d1b18aa6c08324b7d64b71fb76370690e1d", core.hmac_sha1_hex("", ""))
+    assert.equal("de7c9b85b8b78aa6bc8a7a36f70a90701c9db4d9",
+      core.hmac_sha1_hex("key", "The quick brown fox jumps over the lazy dog"))
+  end)
+
+  -- A key longer than a block is replaced by its SHA-1, so HMAC(K, m) == HMAC(SHA1(K), m) exposes SHA-1
+  -- itself; the digests are the FIPS 180 / NIST examples.
+  local sha1_vectors = {
+    { "abcdefghbcdefghicdefghijdefghijkefghijklfghijklmghijklmnhijklmnoijklmnopjklmnopqklmnopqrlmnopqrs"
+      .. "mnopqrstnopqrstu", "a49b2446a02c645bf419f995b67091253a04a259", "the 896-bit message" },
+    { string.rep("a", 1000000), "34aa973cd4c4daa4f61eeb2bdbad27316534016f", "one million 'a'" },
+  }
+  for _, v in ipairs(sha1_vectors) do
+    it("computes SHA-1 of " .. v[3] .. " (a long key is hashed first)", function()
+      for _, msg in ipairs{ "", "Hi There", string.rep("x", 200) } do
+        assert.equal(core.hmac_sha1_hex(unhex(v[2]), msg), core.hmac_sha1_hex(v[1], msg))
+      end
+    end)
+  end
+
+  it("agrees with openssl on every padding boundary", function()
+    if not have_openssl() then pending("openssl is not installed") return end
+    local key_lens = { 1, 20, 63, 64, 65, 131 }
+    local msg_lens = { 0, 1, 55, 56, 57, 63, 64, 65, 119, 120, 127, 128, 129, 4096 + 7 }
+    for i, kl in ipairs(key_lens) do
+      local key = {}
+      for j = 1, kl do key[j] = string.char((j * 31 + i * 7) % 256) end
+      key = table.concat(key)
+      for _, ml in ipairs(msg_lens) do
+        local msg = {}
+        for j = 1, ml do msg[j] = string.char((j * 13 + kl) % 256) end
+        msg = table.concat(msg)
+        assert.equal(openssl_hmac(key, msg), core.hmac_sha1_hex(key, msg), ("key %d, message %d bytes"):format(kl, ml))
+      end
+    end
+  end)
+
+  it("raises on non-string arguments", function()
+    assert.has_error(function() core.hmac_sha1_hex(nil, "m") end)
+    assert.has_error(function() core.hmac_sha1_hex("k", 42) end)
+    assert.has_error(function() core.hmac_sha1_hex("k", {}) end)
+  end)
+end)
+
+describe("webhook signatures", function()
+  it("the fixture's signature is openssl's", function()
+    if not have_openssl() then pending("openssl is not installed") return end
+    assert.equal(SIGNATURE, "sha1=" .. openssl_hmac(SECRET, BODY))
+  end)
+
+  it("accepts Intercom's signature, in lower or upper case hex", function()
+    assert.same({ true }, { webhooks.verify(BODY, SIGNATURE, SECRET) })
+    assert.same({ true }, { webhooks.verify(BODY, "sha1=" .. SIGNATURE:sub(6):upper(), SECRET) })
+    assert.is_true(core.webhook_verify(BODY, SIGNATURE, SECRET))
+    assert.is_true(core.webhook_verify(BODY, "sha1=" .. SIGNATURE:sub(6):upper(), SECRET))
+  end)
+
+  it("rejects a body with one byte changed", function()
+    for _, pos in ipairs{ 1, 200, #BODY } do
+      local b = BODY:byte(pos)
+      local tampered = BODY:sub(1, pos - 1) .. string.char((b + 1) % 256) .. BODY:sub(pos + 1)
+      assert.same({ false, "signature mismatch" }, { webhooks.verify(tampered, SIGNATURE, SECRET) })
+      assert.is_false(core.webhook_verify(tampered, SIGNATURE, SECRET))
+    end
+    assert.same({ false, "signature mismatch" }, { webhooks.verify(BODY .. "\n", SIGNATURE, SECRET) })
+  end)
+
+  it("rejects the wrong secret and a signature with one digit changed", function()
+    assert.same({ false, "signature mismatch" }, { webhooks.verify(BODY, SIGNATURE, SECRET .. "x") })
+    local last = SIGNATURE:sub(-1) == "0" and "1" or "0"
+    assert.same({ false, "signature mismatch" }, { webhooks.verify(BODY, SIGNATURE:sub(1, -2) .. last, SECRET) })
+    local first = SIGNATURE:sub(6, 6) == "0" and "1" or "0"
+    local changed = "sha1=" .. first .. SIGNATURE:sub(7)
+    assert.same({ false, "signature mismatch" }, { webhooks.verify(BODY, changed, SECRET) })
+  end)
+
+  it("says a missing signature is missing", function()
+    assert.same({ false, "missing signature" }, { webhooks.verify(BODY, nil, SECRET) })
+    assert.same({ false, "missing signature" }, { webhooks.verify(BODY, "", SECRET) })
+  end)
+
+  it("says a malformed signature is malformed", function()
+    local hex = SIGNATURE:sub(6)
+    local malformed = {
+      SIGNATURE:sub(1, -2),                      -- truncated
+      SIGNATURE .. "0",                          -- too long
+      hex,                                       -- no prefix
+      "SHA1=" .. hex,                            -- prefix in the wrong case
+      "sha256=" .. hex,                          -- another algorithm
+      "sha256=" .. string.rep("ab", 32),
+      "sha1=" .. hex:sub(1, -2) .. "g",          -- not hex
+      "sha1=" .. hex:sub(1, 10) .. " " .. hex:sub(12),
+      " " .. SIGNATURE,                          -- stray whitespace
+      SIGNATURE .. "\0",
+      "sha1=",
+      { SIGNATURE, SIGNATURE },                  -- a repeated header, as ngx.req.get_headers() gives it
+    }
+    for _, sig in ipairs(malformed) do
+      assert.same({ false, "malformed signature" }, { webhooks.verify(BODY, sig, SECRET) })
+      if type(sig) == "string" then assert.is_false(core.webhook_verify(BODY, sig, SECRET)) end
+    end
+  end)
+
+  it("verifies an empty body", function()
+    local sig = "sha1=" .. core.hmac_sha1_hex(SECRET, "")
+    if have_openssl() then assert.equal(sig, "sha1=" .. openssl_hmac(SECRET, "")) end
+    assert.is_true(webhooks.verify("", sig, SECRET))
+  end)
+
+  it("raises on an empty secret instead of returning false", function()
+    assert.has_error(function() core.webhook_verify(BODY, SIGNATURE, "") end, "webhook secret is empty")
+    assert.has_error(function() webhooks.verify(BODY, SIGNATURE, "") end)
+    assert.has_error(function() webhooks.verify(BODY, nil, "") end)
+    assert.has_error(function() webhooks.handle(BODY, SIGNATURE, "") end)
+    local ok, err = pcall(webhooks.verify, BODY, SIGNATURE, "")
+    assert.is_false(ok)
+    assert.matches("webhook secret is empty", err, 1, true)
+  end)
+
+  it("raises on arguments of the wrong type", function()
+    assert.has_error(function() core.webhook_verify(nil, SIGNATURE, SECRET) end)
+    assert.has_error(function() core.webhook_verify(BODY, nil, SECRET) end)
+    assert.has_error(function() core.webhook_verify(BODY, SIGNATURE, nil) end)
+    assert.has_error(function() core.webhook_verify(BODY, SIGNATURE, 12345) end)
+    assert.has_error(function() webhooks.verify(nil, SIGNATURE, SECRET) end)
+    assert.has_error(function() webhooks.verify(BODY, SIGNATURE, nil) end)
+    assert.has_error(function() webhooks.verify({}, SIGNATURE, SECRET) end)
+  end)
+
+  it("never mistakes one signature for another over many inputs", function()
+    for n = 0, 300 do
+      local body = BODY:sub(1, n)
+      local sig = "sha1=" .. core.hmac_sha1_hex(SECRET, body)
+      assert.is_true(core.webhook_verify(body, sig, SECRET))
+      assert.is_false(core.webhook_verify(body .. "x", sig, SECRET))
+    end
+  end)
+end)
+
+describe("webhooks.parse and webhooks.handle", function()
+  local function need_json()
+    if not core.json_decode then pending("core.json_decode is not built yet (src/json.c)") return false end
+    return true
+  end
+
+  it("decodes a notification", function()
+    if not need_json() then return end
+    local note, err = webhooks.parse(BODY)
+    assert.is_nil(err)
+    assert.equal("notification_event", note.type)
+    assert.equal("contact.user.created", note.topic)
+    assert.equal("notif_6b7a4c30-9a1e-4f2b-8d8f-3c1b2e5a9d17", note.id)
+    assert.equal("a86dr8yl", note.app_id)
+    assert.equal("pending", note.delivery_status)
+    assert.equal(1, note.delivery_attempts)
+    assert.equal(1700000001, note.created_at)
+    assert.equal(core.null, note.self)
+    assert.equal("notification_event_data", note.data.type)
+    assert.equal("6329bd9ffe4e3f0d5d4a", note.data.item.id)
+    assert.equal("Zoë Ångström", note.data.item.name)
+    assert.equal("Malmö", note.data.item.location.city)
+    assert.equal(12, note.data.item.custom_attributes.seats)
+  end)
+
+  it("returns nil and a message for a body that is not JSON", function()
+    if not need_json() then return end
+    for _, body in ipairs{ "", "not json", BODY:sub(1, -2), "{\"type\":" } do
+      local note, err = webhooks.parse(body)
+      assert.is_nil(note)
+      assert.matches("^invalid JSON", err)
+    end
+  end)
+
+  it("returns nil and a message for JSON that is not a notification", function()
+    if not need_json() then return end
+    local cases = {
+      { '{"type":"contact","id":"1"}', 'type is "contact"' },
+      { '{"topic":"contact.user.created"}', "type is missing" },
+      { '{"type":null}', "type is not a string" },
+      { '[{"type":"notification_event"}]', "not a JSON object" },
+      { "[]", "not a JSON object" },
+      { '"notification_event"', "not a JSON object" },
+      { "42", "not a JSON object" },
+      { "null", "not a JSON object" },
+    }
+    for _, case in ipairs(cases) do
+      local note, err = webhooks.parse(case[1])
+      assert.is_nil(note, case[1])
+      assert.matches("not an Intercom notification", err, 1, true)
+      assert.matches(case[2], err, 1, true)
+    end
+  end)
+
+  it("handle verifies and then parses", function()
+    if not need_json() then return end
+    local note, err = webhooks.handle(BODY, SIGNATURE, SECRET)
+    assert.is_nil(err)
+    assert.equal("contact.user.created", note.topic)
+    assert.same({ nil, "missing signature" }, { webhooks.handle(BODY, nil, SECRET) })
+    assert.same({ nil, "malformed signature" }, { webhooks.handle(BODY, "sha256=" .. SIGNATURE:sub(6), SECRET) })
+    assert.same({ nil, "signature mismatch" }, { webhooks.handle(BODY, SIGNATURE, "other-secret") })
+    -- Signed, but not a notification: the signature passes, parse says why.
+    local other = '{"type":"contact"}'
+    local n2, e2 = webhooks.handle(other, "sha1=" .. core.hmac_sha1_hex(SECRET, other), SECRET)
+    assert.is_nil(n2)
+    assert.matches("not an Intercom notification", e2, 1, true)
+  end)
+
+  it("parse raises on a non-string body", function()
+    assert.has_error(function() webhooks.parse(nil) end)
+    assert.has_error(function() webhooks.parse({}) end)
+  end)
+
+  it("is reachable from the entry point", function()
+    assert.equal(webhooks, require("intercom").webhooks)
+  end)
+end)
