@@ -36,6 +36,7 @@ build = {
       ["intercom.operations"] = "lua/intercom/operations.lua",
       ["intercom.options"] = "lua/intercom/options.lua",
       ["intercom.pager"] = "lua/intercom/pager.lua",
+      ["intercom.query"] = "lua/intercom/query.lua",
       ["intercom.resource"] = "lua/intercom/resource.lua",
       ["intercom.response"] = "lua/intercom/response.lua",
       ["intercom.retry"] = "lua/intercom/retry.lua",
