@@ -1,0 +1,103 @@
+#!/usr/bin/env bash
+# The one test entry point (`make test` runs it after building).
+#
+#   bash spec/run.sh [busted args...]      e.g. bash spec/run.sh spec/http_core_spec.lua
+#                                                bash spec/run.sh --tags=slow
+#
+# Starts spec/support/test_server.py on a random port, exports INTERCOM_TEST_SERVER, runs busted over spec/
+# under Lua 5.4 and then LuaJIT (each against its own build of intercom.core), stops the server whatever
+# happens, and ends with exactly one line "N passed, N failed" (errors count as failed, summed over both
+# interpreters). Exits non-zero if anything failed or if no test ran.
+set -u
+
+cd "$(dirname "$0")/.." || exit 1
+
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/intercom-spec.XXXXXX") || exit 1
+server_pid=""
+cleanup() {
+    if [ -n "$server_pid" ]; then
+        kill "$server_pid" 2>/dev/null
+        wait "$server_pid" 2>/dev/null
+    fi
+    rm -rf "$tmp"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+# Start the real interpreter, not a wrapper such as a pyenv shim (which forks): $! must be the server
+# itself, or stopping it would leave the server running.
+python=$(python3 -c 'import sys; print(sys.executable)') || exit 1
+"$python" spec/support/test_server.py --port 0 >"$tmp/server.url" 2>"$tmp/server.log" &
+server_pid=$!
+
+url=""
+for _ in $(seq 1 100); do
+    url=$(head -n 1 "$tmp/server.url" 2>/dev/null)
+    [ -n "$url" ] && break
+    if ! kill -0 "$server_pid" 2>/dev/null; then break; fi
+    sleep 0.1
+done
+if [ -z "$url" ]; then
+    echo "spec/run.sh: the test server did not start:" >&2
+    cat "$tmp/server.log" >&2
+    echo "0 passed, 1 failed"
+    exit 1
+fi
+export INTERCOM_TEST_SERVER="$url"
+echo "test server: $url"
+
+# Roots given on the command line replace the default "spec"; options are passed through as they are.
+roots=("spec")
+for arg in "$@"; do
+    if [ -e "$arg" ]; then roots=(); break; fi
+done
+
+passed=0
+failed=0
+
+# run_busted LABEL LUA CPATH_DIR
+run_busted() {
+    local label=$1 lua=$2 cpath=$3 log="$tmp/busted-$1.log" rc
+    shift 3
+    echo
+    echo "=== busted under $label ==="
+    LUA_PATH='lua/?.lua;lua/?/init.lua;spec/?.lua;;' \
+    LUA_CPATH="$cpath/?.so;;" \
+        "$lua" /usr/bin/busted --lang=en --pattern=_spec "$@" "${roots[@]}" 2>&1 | tee "$log"
+    rc=${PIPESTATUS[0]}
+
+    # The terminal handlers end with "N successes / N failures / N errors / N pending : T seconds"
+    # (singular forms for 1); TAP prints "ok N" / "not ok N". Colour codes are stripped first.
+    local summary s f e
+    summary=$(sed 's/\x1b\[[0-9;]*m//g' "$log" |
+        grep -E '^[0-9]+ success(es)? / [0-9]+ failures? / [0-9]+ errors? / [0-9]+ pending' | tail -n 1)
+    if [ -n "$summary" ]; then
+        s=$(echo "$summary" | sed -E 's/^([0-9]+) success.*/\1/')
+        f=$(echo "$summary" | sed -E 's/^[0-9]+ success(es)? \/ ([0-9]+) failure.*/\2/')
+        e=$(echo "$summary" | sed -E 's/^.* \/ ([0-9]+) errors? \/ .*/\1/')
+    elif grep -qE '^(not )?ok [0-9]+' "$log"; then
+        s=$(grep -cE '^ok [0-9]+' "$log")
+        f=$(grep -cE '^not ok [0-9]+' "$log")
+        e=0
+    else
+        echo "spec/run.sh: no busted summary under $label (exit code $rc): counting the run as failed" >&2
+        s=0 f=1 e=0
+    fi
+    if [ "$rc" -ne 0 ] && [ $((f + e)) -eq 0 ]; then
+        echo "spec/run.sh: busted exited with $rc under $label although it reported no failure" >&2
+        e=1
+    fi
+    passed=$((passed + s))
+    failed=$((failed + f + e))
+}
+
+run_busted "lua5.4" lua5.4 build/5.4 "$@"
+run_busted "luajit" luajit build/luajit "$@"
+
+echo
+echo "$passed passed, $failed failed"
+if [ "$failed" -ne 0 ] || [ "$passed" -eq 0 ]; then
+    exit 1
+fi
+exit 0
