@@ -10,7 +10,9 @@ if [ -n "${INTERCOM_API_KEY:-}" ]; then
 fi
 echo "INTERCOM_API_KEY is not set: running against the local test server (demo mode)"
 out=$(mktemp)
-python3 spec/support/test_server.py --demo >"$out" &
+# the real interpreter, not a wrapper that forks (a pyenv shim): $! must be the server itself
+python=$(python3 -c 'import sys; print(sys.executable)')
+"$python" spec/support/test_server.py --demo >"$out" &
 server=$!
 trap 'kill $server 2>/dev/null || true; rm -f "$out"' EXIT
 for _ in $(seq 100); do [ -s "$out" ] && break; sleep 0.05; done

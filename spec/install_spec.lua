@@ -12,7 +12,9 @@ describe("luarocks make", function()
   it("installs into a local tree, and lua5.4 requires intercom from it outside the source tree", function()
     local tree = os.tmpname()
     os.remove(tree)
-    local code, out = run(("luarocks --lua-version 5.4 make --tree %q intercom-scm-1.rockspec"):format(tree))
+    -- Debian keeps curl.h under the multiarch include directory, which luarocks does not search.
+    local code, out = run(("luarocks --lua-version 5.4 make --tree %q intercom-scm-1.rockspec "
+      .. "CURL_INCDIR=/usr/include/$(gcc -print-multiarch)"):format(tree))
     assert.equal(0, code, out)
     local probe = ([[cd /tmp && LUA_PATH='%s/share/lua/5.4/?.lua;%s/share/lua/5.4/?/init.lua' ]]
       .. [[LUA_CPATH='%s/lib/lua/5.4/?.so' lua5.4 -e ']]

@@ -104,7 +104,8 @@ describe("retries", function()
   end)
 
   it("replays a POST rejected with 429 (it cannot have taken effect)", function()
-    control.enqueue{ status = 429, json = fx.error_list("rate_limit_exceeded", "x"), headers = { ["Retry-After"] = "0" } }
+    control.enqueue{ status = 429, json = fx.error_list("rate_limit_exceeded", "x"),
+                     headers = { ["Retry-After"] = "0" } }
     control.enqueue{ json = fx.contact("new") }
     local created = assert(fx.client().contacts:create{ email = "a@example.com" })
     assert.equal("new", created.id)

@@ -1,7 +1,703 @@
-/* JSON <-> Lua marshalling (placeholder until the codec lands). */
+/* JSON <-> Lua marshalling (DESIGN.md, "JSON").
+ *
+ * Why our own codec and not lua-cjson: on Lua 5.4, Debian's lua-cjson 2.1.0 decodes every integer as a
+ * float, writes 2^53+1 as 9.007199254741e+15, and turns an empty array into `{}`. Intercom ids,
+ * timestamps and counts are integers and `[]` is meaningful, so the core owns both directions:
+ *
+ *  - JSON integers that fit 64 bits decode to Lua integers exactly (5.3+); LuaJIT gets doubles.
+ *  - `null` decodes to a NULL lightuserdata (`core.null`, equal to cjson.null), so it survives in tables.
+ *  - Decoded arrays carry one shared metatable (`core.array_mt`) and encode back as arrays even when empty.
+ *  - The decoder is strict RFC 8259 (JSONTestSuite: every y_ accepted, every n_ rejected) and returns
+ *    nil, message on bad input instead of raising: bad data from a server is not a programming error.
+ *  - The encoder raises on what JSON cannot express: functions, userdata, NaN/inf, cycles, mixed or
+ *    sparse keys, nesting deeper than IC_JSON_MAX_DEPTH; the message names the path of the bad value.
+ */
+#include <errno.h>
+#include <locale.h>
+#include <math.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
 #include "core.h"
+
+#define IC_JSON_MAX_DEPTH 1000
+
+/* Registry key of the array metatable. */
+static const char ic_array_mt_key = 'a';
+
+static void ic_push_array_mt(lua_State *L)
+{
+    lua_pushlightuserdata(L, (void *)&ic_array_mt_key);
+    lua_rawget(L, LUA_REGISTRYINDEX);
+}
+
+/* ------------------------------------------------------------------------------------------------ */
+/* Decoder                                                                                          */
+/* ------------------------------------------------------------------------------------------------ */
+
+typedef struct {
+    lua_State *L;
+    const char *start, *p, *end;
+    int depth;
+    int array_mt;           /* stack index of the array metatable */
+    char decimal_point;     /* the C library's, for strtod */
+    char err[160];
+} ic_decoder;
+
+static int ic_dfail(ic_decoder *d, const char *what)
+{
+    size_t at = (size_t)(d->p - d->start);
+    if (d->p >= d->end)
+        snprintf(d->err, sizeof d->err, "json: %s at end of input (byte %lu)", what, (unsigned long)at);
+    else if ((unsigned char)*d->p >= 0x20 && (unsigned char)*d->p < 0x7f)
+        snprintf(d->err, sizeof d->err, "json: %s at byte %lu ('%c')", what, (unsigned long)at, *d->p);
+    else
+        snprintf(d->err, sizeof d->err, "json: %s at byte %lu (0x%02X)", what, (unsigned long)at,
+                 (unsigned char)*d->p);
+    return 0;
+}
+
+static void ic_skip_ws(ic_decoder *d)
+{
+    while (d->p < d->end && (*d->p == ' ' || *d->p == '\n' || *d->p == '\r' || *d->p == '\t')) d->p++;
+}
+
+static int ic_decode_value(ic_decoder *d);
+
+static int ic_hex4(const char *s, unsigned *out)
+{
+    unsigned v = 0;
+    int i;
+    for (i = 0; i < 4; i++) {
+        char c = s[i];
+        v <<= 4;
+        if (c >= '0' && c <= '9') v |= (unsigned)(c - '0');
+        else if (c >= 'a' && c <= 'f') v |= (unsigned)(c - 'a' + 10);
+        else if (c >= 'A' && c <= 'F') v |= (unsigned)(c - 'A' + 10);
+        else return 0;
+    }
+    *out = v;
+    return 1;
+}
+
+static size_t ic_utf8(unsigned cp, char *out)
+{
+    if (cp < 0x80) { out[0] = (char)cp; return 1; }
+    if (cp < 0x800) {
+        out[0] = (char)(0xC0 | (cp >> 6));
+        out[1] = (char)(0x80 | (cp & 0x3F));
+        return 2;
+    }
+    if (cp < 0x10000) {
+        out[0] = (char)(0xE0 | (cp >> 12));
+        out[1] = (char)(0x80 | ((cp >> 6) & 0x3F));
+        out[2] = (char)(0x80 | (cp & 0x3F));
+        return 3;
+    }
+    out[0] = (char)(0xF0 | (cp >> 18));
+    out[1] = (char)(0x80 | ((cp >> 12) & 0x3F));
+    out[2] = (char)(0x80 | ((cp >> 6) & 0x3F));
+    out[3] = (char)(0x80 | (cp & 0x3F));
+    return 4;
+}
+
+/* Decodes the string at d->p (the opening quote) and pushes it. Bytes are passed through as they are
+ * (no UTF-8 validation: JSONTestSuite leaves invalid UTF-8 to the implementation); a lone surrogate
+ * escape becomes its 3-byte (WTF-8) form rather than an error. */
+static int ic_decode_string(ic_decoder *d)
+{
+    const char *s = ++d->p, *q = s;
+    luaL_Buffer b;
+
+    /* Fast path: no escapes, the common case for keys and most values. */
+    while (q < d->end && *q != '"' && *q != '\\' && (unsigned char)*q >= 0x20) q++;
+    if (q < d->end && *q == '"') {
+        lua_pushlstring(d->L, s, (size_t)(q - s));
+        d->p = q + 1;
+        return 1;
+    }
+    luaL_buffinit(d->L, &b);
+    luaL_addlstring(&b, s, (size_t)(q - s));
+    d->p = q;
+    for (;;) {
+        char c;
+        if (d->p >= d->end) return ic_dfail(d, "unterminated string");
+        c = *d->p;
+        if (c == '"') { d->p++; break; }
+        if ((unsigned char)c < 0x20) return ic_dfail(d, "control character in string");
+        if (c != '\\') {
+            const char *run = d->p;
+            while (d->p < d->end && *d->p != '"' && *d->p != '\\' && (unsigned char)*d->p >= 0x20) d->p++;
+            luaL_addlstring(&b, run, (size_t)(d->p - run));
+            continue;
+        }
+        if (d->p + 1 >= d->end) { d->p++; return ic_dfail(d, "unterminated escape"); }
+        c = d->p[1];
+        switch (c) {
+        case '"': luaL_addchar(&b, '"'); d->p += 2; break;
+        case '\\': luaL_addchar(&b, '\\'); d->p += 2; break;
+        case '/': luaL_addchar(&b, '/'); d->p += 2; break;
+        case 'b': luaL_addchar(&b, '\b'); d->p += 2; break;
+        case 'f': luaL_addchar(&b, '\f'); d->p += 2; break;
+        case 'n': luaL_addchar(&b, '\n'); d->p += 2; break;
+        case 'r': luaL_addchar(&b, '\r'); d->p += 2; break;
+        case 't': luaL_addchar(&b, '\t'); d->p += 2; break;
+        case 'u': {
+            unsigned cp, lo;
+            char out[4];
+            if (d->end - d->p < 6 || !ic_hex4(d->p + 2, &cp)) { d->p++; return ic_dfail(d, "bad \\u escape"); }
+            d->p += 6;
+            if (cp >= 0xD800 && cp <= 0xDBFF && d->end - d->p >= 6 && d->p[0] == '\\' && d->p[1] == 'u'
+                && ic_hex4(d->p + 2, &lo) && lo >= 0xDC00 && lo <= 0xDFFF) {
+                cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
+                d->p += 6;
+            }
+            luaL_addlstring(&b, out, ic_utf8(cp, out));
+            break;
+        }
+        default:
+            d->p++;
+            return ic_dfail(d, "bad escape");
+        }
+    }
+    luaL_pushresult(&b);
+    return 1;
+}
+
+static int ic_is_digit(char c) { return c >= '0' && c <= '9'; }
+
+static int ic_decode_number(ic_decoder *d)
+{
+    const char *s = d->p, *q = s;
+    int is_float = 0;
+    double v;
+    char *endp;
+
+    if (*q == '-') q++;
+    if (q >= d->end || !ic_is_digit(*q)) { d->p = q; return ic_dfail(d, "bad number"); }
+    if (*q == '0') q++;
+    else while (q < d->end && ic_is_digit(*q)) q++;
+    if (q < d->end && *q == '.') {
+        is_float = 1;
+        q++;
+        if (q >= d->end || !ic_is_digit(*q)) { d->p = q; return ic_dfail(d, "bad number"); }
+        while (q < d->end && ic_is_digit(*q)) q++;
+    }
+    if (q < d->end && (*q == 'e' || *q == 'E')) {
+        is_float = 1;
+        q++;
+        if (q < d->end && (*q == '+' || *q == '-')) q++;
+        if (q >= d->end || !ic_is_digit(*q)) { d->p = q; return ic_dfail(d, "bad number"); }
+        while (q < d->end && ic_is_digit(*q)) q++;
+    }
+    d->p = q;
+
+#if IC_HAS_INTEGERS
+    if (!is_float) {
+        /* Exact 64-bit integers; one that does not fit falls through to a float. */
+        const char *r = s;
+        int neg = (*r == '-');
+        uint64_t acc = 0, limit = neg ? (uint64_t)INT64_MAX + 1u : (uint64_t)INT64_MAX;
+        int overflow = 0;
+        if (neg) r++;
+        for (; r < q; r++) {
+            unsigned digit = (unsigned)(*r - '0');
+            if (acc > (limit - digit) / 10u) { overflow = 1; break; }
+            acc = acc * 10u + digit;
+        }
+        if (!overflow) {
+            lua_Integer iv = neg ? (lua_Integer)(0 - acc) : (lua_Integer)acc;
+            lua_pushinteger(d->L, iv);
+            return 1;
+        }
+    }
+#else
+    (void)is_float;
+#endif
+    if (d->decimal_point == '.') {
+        /* Lua strings are NUL-terminated and the token was validated, so strtod reads exactly it. */
+        v = strtod(s, &endp);
+    } else {
+        char buf[64], *tmp = buf, *dot;
+        size_t n = (size_t)(q - s);
+        if (n >= sizeof buf) tmp = (char *)malloc(n + 1);
+        if (!tmp) return ic_dfail(d, "out of memory");
+        memcpy(tmp, s, n);
+        tmp[n] = '\0';
+        if ((dot = strchr(tmp, '.')) != NULL) *dot = d->decimal_point;
+        v = strtod(tmp, &endp);
+        if (tmp != buf) free(tmp);
+    }
+    lua_pushnumber(d->L, (lua_Number)v);
+    return 1;
+}
+
+static int ic_literal(ic_decoder *d, const char *word, size_t n)
+{
+    if ((size_t)(d->end - d->p) < n || memcmp(d->p, word, n) != 0) return ic_dfail(d, "unexpected character");
+    d->p += n;
+    return 1;
+}
+
+static int ic_enter(ic_decoder *d)
+{
+    if (++d->depth > IC_JSON_MAX_DEPTH) return ic_dfail(d, "nesting deeper than 1000 levels");
+    if (!lua_checkstack(d->L, 6)) return ic_dfail(d, "Lua stack exhausted");
+    return 1;
+}
+
+static int ic_decode_array(ic_decoder *d)
+{
+    lua_State *L = d->L;
+    int n = 0;
+    if (!ic_enter(d)) return 0;
+    d->p++;
+    lua_newtable(L);
+    lua_pushvalue(L, d->array_mt);
+    lua_setmetatable(L, -2);
+    ic_skip_ws(d);
+    if (d->p < d->end && *d->p == ']') { d->p++; d->depth--; return 1; }
+    for (;;) {
+        ic_skip_ws(d);
+        if (!ic_decode_value(d)) return 0;
+        lua_rawseti(L, -2, ++n);
+        ic_skip_ws(d);
+        if (d->p < d->end && *d->p == ',') { d->p++; continue; }
+        if (d->p < d->end && *d->p == ']') { d->p++; break; }
+        return ic_dfail(d, "expected ',' or ']'");
+    }
+    d->depth--;
+    return 1;
+}
+
+static int ic_decode_object(ic_decoder *d)
+{
+    lua_State *L = d->L;
+    if (!ic_enter(d)) return 0;
+    d->p++;
+    lua_newtable(L);
+    ic_skip_ws(d);
+    if (d->p < d->end && *d->p == '}') { d->p++; d->depth--; return 1; }
+    for (;;) {
+        ic_skip_ws(d);
+        if (d->p >= d->end || *d->p != '"') return ic_dfail(d, "expected a string key");
+        if (!ic_decode_string(d)) return 0;
+        ic_skip_ws(d);
+        if (d->p >= d->end || *d->p != ':') return ic_dfail(d, "expected ':'");
+        d->p++;
+        ic_skip_ws(d);
+        if (!ic_decode_value(d)) return 0;
+        lua_rawset(L, -3);
+        ic_skip_ws(d);
+        if (d->p < d->end && *d->p == ',') { d->p++; continue; }
+        if (d->p < d->end && *d->p == '}') { d->p++; break; }
+        return ic_dfail(d, "expected ',' or '}'");
+    }
+    d->depth--;
+    return 1;
+}
+
+static int ic_decode_value(ic_decoder *d)
+{
+    if (d->p >= d->end) return ic_dfail(d, "unexpected end of input");
+    switch (*d->p) {
+    case '{': return ic_decode_object(d);
+    case '[': return ic_decode_array(d);
+    case '"': return ic_decode_string(d);
+    case 't':
+        if (!ic_literal(d, "true", 4)) return 0;
+        lua_pushboolean(d->L, 1);
+        return 1;
+    case 'f':
+        if (!ic_literal(d, "false", 5)) return 0;
+        lua_pushboolean(d->L, 0);
+        return 1;
+    case 'n':
+        if (!ic_literal(d, "null", 4)) return 0;
+        lua_pushlightuserdata(d->L, NULL);
+        return 1;
+    default:
+        if (*d->p == '-' || ic_is_digit(*d->p)) return ic_decode_number(d);
+        return ic_dfail(d, "unexpected character");
+    }
+}
+
+/* json_decode(text) -> value | nil, message */
+static int ic_json_decode(lua_State *L)
+{
+    size_t len;
+    const char *s = luaL_checklstring(L, 1, &len);
+    ic_decoder d;
+    int base;
+
+    lua_settop(L, 1);
+    ic_push_array_mt(L);
+    d.L = L;
+    d.start = d.p = s;
+    d.end = s + len;
+    d.depth = 0;
+    d.array_mt = lua_gettop(L);
+    d.decimal_point = localeconv()->decimal_point[0];
+    d.err[0] = '\0';
+    base = lua_gettop(L);
+
+    ic_skip_ws(&d);
+    if (ic_decode_value(&d)) {
+        ic_skip_ws(&d);
+        if (d.p == d.end) return 1;
+        ic_dfail(&d, "unexpected data after the value");
+    }
+    lua_settop(L, base);
+    lua_pushnil(L);
+    lua_pushstring(L, d.err);
+    return 2;
+}
+
+/* ------------------------------------------------------------------------------------------------ */
+/* Encoder                                                                                          */
+/* ------------------------------------------------------------------------------------------------ */
+
+/* The output buffer lives in a userdata with __gc, so a luaL_error in the middle of encoding (a bad
+ * value deep inside a table) cannot leak it. */
+typedef struct {
+    char *data;
+    size_t len, cap;
+} ic_outbuf;
+
+static int ic_outbuf_gc(lua_State *L)
+{
+    ic_outbuf *b = (ic_outbuf *)lua_touserdata(L, 1);
+    free(b->data);
+    b->data = NULL;
+    b->len = b->cap = 0;
+    return 0;
+}
+
+/* One step of the path to the value being encoded, for error messages. */
+typedef struct {
+    const char *key;    /* object key, or NULL for an array index */
+    size_t klen;
+    lua_Integer index;
+} ic_step;
+
+typedef struct {
+    lua_State *L;
+    ic_outbuf *out;
+    int array_mt;                               /* stack index of the array metatable */
+    int depth;
+    const void *tables[IC_JSON_MAX_DEPTH + 1];  /* tables on the current path, for cycle detection */
+    ic_step path[IC_JSON_MAX_DEPTH + 1];
+} ic_encoder;
+
+static void ic_reserve(ic_encoder *e, size_t extra)
+{
+    ic_outbuf *b = e->out;
+    if (b->cap - b->len < extra) {
+        size_t cap = b->cap ? b->cap : 256;
+        char *p;
+        while (cap - b->len < extra) cap *= 2;
+        p = (char *)realloc(b->data, cap);
+        if (!p) luaL_error(e->L, "json: out of memory");
+        b->data = p;
+        b->cap = cap;
+    }
+}
+
+static void ic_put(ic_encoder *e, const char *s, size_t n)
+{
+    ic_reserve(e, n);
+    memcpy(e->out->data + e->out->len, s, n);
+    e->out->len += n;
+}
+
+static void ic_putc(ic_encoder *e, char c)
+{
+    ic_reserve(e, 1);
+    e->out->data[e->out->len++] = c;
+}
+
+/* Raises "json: <what> at <path>"; the path is built from e->path[1..depth]. */
+static int ic_efail(ic_encoder *e, const char *what)
+{
+    luaL_Buffer b;
+    int i;
+    lua_State *L = e->L;
+    luaL_buffinit(L, &b);
+    luaL_addstring(&b, "json: ");
+    luaL_addstring(&b, what);
+    luaL_addstring(&b, " at ");
+    if (e->depth == 0) luaL_addstring(&b, "the top level");
+    for (i = 1; i <= e->depth; i++) {
+        char num[32];
+        if (e->path[i].key) {
+            luaL_addchar(&b, '.');
+            luaL_addlstring(&b, e->path[i].key, e->path[i].klen > 64 ? 64 : e->path[i].klen);
+        } else {
+            snprintf(num, sizeof num, "[%lld]", (long long)e->path[i].index);
+            luaL_addstring(&b, num);
+        }
+    }
+    luaL_pushresult(&b);
+    return lua_error(L);
+}
+
+static const char ic_hexdigits[] = "0123456789abcdef";
+
+static void ic_encode_string(ic_encoder *e, const char *s, size_t n)
+{
+    size_t i, run = 0;
+    ic_reserve(e, n + 2);
+    ic_putc(e, '"');
+    for (i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)s[i];
+        const char *esc = NULL;
+        char u[6];
+        if (c >= 0x20 && c != '"' && c != '\\') continue;
+        if (i > run) ic_put(e, s + run, i - run);
+        switch (c) {
+        case '"': esc = "\\\""; break;
+        case '\\': esc = "\\\\"; break;
+        case '\n': esc = "\\n"; break;
+        case '\r': esc = "\\r"; break;
+        case '\t': esc = "\\t"; break;
+        case '\b': esc = "\\b"; break;
+        case '\f': esc = "\\f"; break;
+        default:
+            u[0] = '\\'; u[1] = 'u'; u[2] = '0'; u[3] = '0';
+            u[4] = ic_hexdigits[c >> 4];
+            u[5] = ic_hexdigits[c & 15];
+            ic_put(e, u, 6);
+        }
+        if (esc) ic_put(e, esc, 2);
+        run = i + 1;
+    }
+    if (n > run) ic_put(e, s + run, n - run);
+    ic_putc(e, '"');
+}
+
+static void ic_encode_number(ic_encoder *e, int idx)
+{
+    char buf[64];
+    int n;
+    lua_Number v;
+#if IC_HAS_INTEGERS
+    if (lua_isinteger(e->L, idx)) {
+        n = snprintf(buf, sizeof buf, LUA_INTEGER_FMT, (LUAI_UACINT)lua_tointeger(e->L, idx));
+        ic_put(e, buf, (size_t)n);
+        return;
+    }
+#endif
+    v = lua_tonumber(e->L, idx);
+    if (v != v || v == (lua_Number)HUGE_VAL || v == -(lua_Number)HUGE_VAL)
+        ic_efail(e, v != v ? "cannot encode NaN" : "cannot encode an infinite number");
+    if (v == floor(v) && fabs(v) < 1e17) {
+        /* Integral: write it as an integer (Intercom's integer fields reject "3.0" in strict validators). */
+        n = snprintf(buf, sizeof buf, "%.0f", (double)v);
+    } else {
+        /* Shortest of %.15g / %.17g that reads back to the same double. */
+        char *comma;
+        n = snprintf(buf, sizeof buf, "%.15g", (double)v);
+        if (strtod(buf, NULL) != (double)v) n = snprintf(buf, sizeof buf, "%.17g", (double)v);
+        if ((comma = strchr(buf, ',')) != NULL) *comma = '.';   /* a locale with a decimal comma */
+    }
+    ic_put(e, buf, (size_t)n);
+}
+
+static void ic_encode_value(ic_encoder *e, int idx);
+
+/* Is the number at idx a positive integer key? Stores it in *out. */
+static int ic_array_key(lua_State *L, int idx, lua_Integer *out)
+{
+    lua_Number k;
+#if IC_HAS_INTEGERS
+    if (lua_isinteger(L, idx)) {
+        *out = lua_tointeger(L, idx);
+        return *out >= 1;
+    }
+#endif
+    if (lua_type(L, idx) != LUA_TNUMBER) return 0;
+    k = lua_tonumber(L, idx);
+    if (k < 1 || k != floor(k) || k > 9007199254740992.0) return 0;
+    *out = (lua_Integer)k;
+    return 1;
+}
+
+static void ic_encode_array_items(ic_encoder *e, int idx, lua_Integer n)
+{
+    lua_Integer i;
+    ic_putc(e, '[');
+    for (i = 1; i <= n; i++) {
+        if (i > 1) ic_putc(e, ',');
+        e->path[e->depth].key = NULL;
+        e->path[e->depth].index = i;
+        lua_rawgeti(e->L, idx, (int)i);
+        ic_encode_value(e, lua_gettop(e->L));
+        lua_pop(e->L, 1);
+    }
+    ic_putc(e, ']');
+}
+
+static void ic_encode_table(ic_encoder *e, int idx)
+{
+    lua_State *L = e->L;
+    const void *self = lua_topointer(L, idx);
+    int i, first = 1;
+
+    for (i = 1; i <= e->depth; i++)
+        if (e->tables[i] == self) ic_efail(e, "cannot encode a reference cycle");   /* names the repeat */
+    if (e->depth >= IC_JSON_MAX_DEPTH) ic_efail(e, "nesting deeper than 1000 levels");
+    luaL_checkstack(L, 6, "json: nesting too deep");
+    e->depth++;
+    e->tables[e->depth] = self;
+    e->path[e->depth].key = NULL;
+    e->path[e->depth].index = 0;
+
+    /* Marked arrays (decoded, or intercom.array{}) are arrays whatever their length. */
+    if (lua_getmetatable(L, idx)) {
+        int marked = lua_rawequal(L, -1, e->array_mt);
+        lua_pop(L, 1);
+        if (marked) {
+            ic_encode_array_items(e, idx, (lua_Integer)ic_rawlen(L, idx));
+            e->depth--;
+            return;
+        }
+    }
+
+    lua_pushnil(L);
+    if (!lua_next(L, idx)) {          /* empty and unmarked: an object */
+        ic_put(e, "{}", 2);
+        e->depth--;
+        return;
+    }
+    if (lua_type(L, -2) == LUA_TNUMBER) {
+        /* An array only if the keys are exactly 1..n. */
+        lua_Integer k = 0, max = 0, count = 0;
+        do {
+            if (!ic_array_key(L, -2, &k)) {
+                lua_pop(L, 2);
+                e->depth--;     /* the error is about this table, named by the path to it */
+                ic_efail(e, "cannot encode a table with mixed or non-sequence keys");
+            }
+            if (k > max) max = k;
+            count++;
+            lua_pop(L, 1);
+        } while (lua_next(L, idx));
+        if (max != count) {
+            e->depth--;
+            ic_efail(e, "cannot encode a sparse array (use intercom.null for holes)");
+        }
+        ic_encode_array_items(e, idx, count);
+        e->depth--;
+        return;
+    }
+    ic_putc(e, '{');
+    do {
+        size_t klen;
+        const char *key;
+        if (lua_type(L, -2) != LUA_TSTRING) {
+            lua_pop(L, 2);
+            e->depth--;
+            ic_efail(e, "cannot encode a table with mixed or non-string keys");
+        }
+        key = lua_tolstring(L, -2, &klen);
+        if (!first) ic_putc(e, ',');
+        first = 0;
+        ic_encode_string(e, key, klen);
+        ic_putc(e, ':');
+        e->path[e->depth].key = key;
+        e->path[e->depth].klen = klen;
+        ic_encode_value(e, lua_gettop(L));
+        lua_pop(L, 1);
+    } while (lua_next(L, idx));
+    ic_putc(e, '}');
+    e->depth--;
+}
+
+static void ic_encode_value(ic_encoder *e, int idx)
+{
+    lua_State *L = e->L;
+    switch (lua_type(L, idx)) {
+    case LUA_TNIL:
+        ic_put(e, "null", 4);
+        break;
+    case LUA_TBOOLEAN:
+        if (lua_toboolean(L, idx)) ic_put(e, "true", 4);
+        else ic_put(e, "false", 5);
+        break;
+    case LUA_TNUMBER:
+        ic_encode_number(e, idx);
+        break;
+    case LUA_TSTRING: {
+        size_t n;
+        const char *s = lua_tolstring(L, idx, &n);
+        ic_encode_string(e, s, n);
+        break;
+    }
+    case LUA_TTABLE:
+        ic_encode_table(e, idx);
+        break;
+    case LUA_TLIGHTUSERDATA:
+        if (lua_touserdata(L, idx) == NULL) { ic_put(e, "null", 4); break; }
+        /* fall through */
+    default: {
+        char msg[64];
+        snprintf(msg, sizeof msg, "cannot encode a %s value", luaL_typename(L, idx));
+        ic_efail(e, msg);
+    }
+    }
+}
+
+/* json_encode(value) -> string; raises on what JSON cannot express. */
+static int ic_json_encode(lua_State *L)
+{
+    ic_encoder *e;
+    ic_outbuf *out;
+
+    luaL_checkany(L, 1);
+    lua_settop(L, 1);
+    ic_push_array_mt(L);                                       /* 2 */
+    out = (ic_outbuf *)lua_newuserdata(L, sizeof *out);        /* 3 */
+    out->data = NULL;
+    out->len = out->cap = 0;
+    lua_pushvalue(L, lua_upvalueindex(1));
+    lua_setmetatable(L, -2);
+    /* The encoder state is large (the path arrays): keep it off the C stack, in a plain userdata. */
+    e = (ic_encoder *)lua_newuserdata(L, sizeof *e);           /* 4 */
+    e->L = L;
+    e->out = out;
+    e->array_mt = 2;
+    e->depth = 0;
+    ic_encode_value(e, 1);
+    lua_pushlstring(L, out->data, out->len);
+    free(out->data);
+    out->data = NULL;
+    out->len = out->cap = 0;
+    return 1;
+}
 
 void ic_json_register(lua_State *L)
 {
-    (void)L;
+    /* The shared array metatable: in the registry for the codec, and public as core.array_mt. */
+    lua_pushlightuserdata(L, (void *)&ic_array_mt_key);
+    lua_newtable(L);
+    lua_pushliteral(L, "intercom.array");
+    lua_setfield(L, -2, "__name");
+    lua_rawset(L, LUA_REGISTRYINDEX);
+
+    ic_push_array_mt(L);
+    lua_setfield(L, -2, "array_mt");
+    lua_pushlightuserdata(L, NULL);
+    lua_setfield(L, -2, "null");
+
+    lua_pushcfunction(L, ic_json_decode);
+    lua_setfield(L, -2, "json_decode");
+
+    /* json_encode keeps the output buffer's metatable (with __gc) as an upvalue. */
+    lua_newtable(L);
+    lua_pushcfunction(L, ic_outbuf_gc);
+    lua_setfield(L, -2, "__gc");
+    lua_pushcclosure(L, ic_json_encode, 1);
+    lua_setfield(L, -2, "json_encode");
 }

@@ -138,8 +138,12 @@ checkers.query = function(v, name)
   for k, val in pairs(v) do
     if type(k) ~= "string" then fail(name, "query parameter names must be strings") end
     if type(val) == "table" then
-      for i, item in ipairs(val) do
-        if not scalar(item) then fail(name .. "." .. k .. "[" .. i .. "]", "expected a string, number or boolean") end
+      local n = 0
+      for _ in pairs(val) do n = n + 1 end
+      for i = 1, n do
+        if not scalar(val[i]) then
+          fail(name .. "." .. k, "expected a string, number, boolean or an array of them")
+        end
       end
     elseif not scalar(val) then
       fail(name .. "." .. k, "expected a string, number, boolean or an array of them, got " .. type(val))
