@@ -219,6 +219,7 @@ end
 function Client:_call(call)
   local result, err, resp = self:_perform(call)
   if call.page and type(result) == "table" then result = pager.new(self, call, result) end
+  if call.page and err then err = pager.explain(call, err) end
   return result, err, resp
 end
 

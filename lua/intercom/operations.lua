@@ -1,14 +1,16 @@
 -- Every operation of the Intercom REST API 2.12, as data (DESIGN.md: "Operations are data").
 --
 -- One line per operation: { METHOD, PATH, [body|params] = true, [page = style], [items = key],
---                           [idempotent = true], [download = true], id = operationId }
+--                           [idempotent = true], [query = true], [download = true], id = operationId }
 -- * Path parameters come first in the Lua call, in the order they appear in PATH.
 -- * `body = true`: the next argument is a table sent as the JSON body.
 --   `params = true`: the next argument is a table sent as the query string.
 -- * `page`: the result is a Page (lua/intercom/pager.lua). Styles: "cursor" (pages.next.starting_after,
 --   sent back as a query parameter), "search" (the same cursor, sent back in the body's pagination),
 --   "page" (page / total_pages), "scroll" (scroll_param). `items` names the array of the page when it is
---   not `data`.
+--   not `data` (a dotted path for a nested one: "data.articles").
+-- * `query = true`: a search; `body.query`, when present, is checked with intercom.query.validate
+--   before anything is sent.
 -- * `idempotent = true`: a POST that only reads (search, list), so it may be retried like a GET.
 -- * `id`: the operationId in intercom-openapi-2.12.yaml; the coverage spec checks METHOD and PATH
 --   against it, and the README's operations table is generated from this file.
@@ -41,7 +43,7 @@ return {
     find   = { "GET",    "/articles/{id}", id = "retrieveArticle" },
     update = { "PUT",    "/articles/{id}", body = true, id = "updateArticle" },
     delete = { "DELETE", "/articles/{id}", id = "deleteArticle" },
-    search = { "GET",    "/articles/search", params = true, page = "page", id = "searchArticles" },
+    search = { "GET",    "/articles/search", params = true, page = "page", items = "data.articles", id = "searchArticles" },
   },
   ["collections"] = {
     list   = { "GET",    "/help_center/collections", params = true, page = "page", id = "listAllCollections" },
@@ -78,7 +80,7 @@ return {
     find                        = { "GET",    "/contacts/{id}", id = "ShowContact" },
     delete                      = { "DELETE", "/contacts/{id}", id = "DeleteContact" },
     merge_lead_in_user          = { "POST",   "/contacts/merge", body = true, id = "MergeContact" },
-    search                      = { "POST",   "/contacts/search", body = true, page = "search", idempotent = true, id = "SearchContacts" },
+    search                      = { "POST",   "/contacts/search", body = true, page = "search", idempotent = true, query = true, id = "SearchContacts" },
     list                        = { "GET",    "/contacts", params = true, page = "cursor", id = "ListContacts" },
     create                      = { "POST",   "/contacts", body = true, id = "CreateContact" },
     archive                     = { "POST",   "/contacts/{id}/archive", id = "ArchiveContact" },
@@ -106,7 +108,7 @@ return {
     create                   = { "POST",   "/conversations", body = true, id = "createConversation" },
     find                     = { "GET",    "/conversations/{id}", params = true, id = "retrieveConversation" },
     update                   = { "PUT",    "/conversations/{id}", body = true, id = "updateConversation" },
-    search                   = { "POST",   "/conversations/search", body = true, page = "search", idempotent = true, items = "conversations", id = "searchConversations" },
+    search                   = { "POST",   "/conversations/search", body = true, page = "search", idempotent = true, query = true, items = "conversations", id = "searchConversations" },
     reply                    = { "POST",   "/conversations/{id}/reply", body = true, id = "replyConversation" },
     manage                   = { "POST",   "/conversations/{id}/parts", body = true, id = "manageConversation" },
     attach_contact_as_admin  = { "POST",   "/conversations/{id}/customers", body = true, id = "attachContactToConversation" },
@@ -177,7 +179,7 @@ return {
     create = { "POST",   "/tickets", body = true, id = "createTicket" },
     update = { "PUT",    "/tickets/{id}", body = true, id = "updateTicket" },
     get    = { "GET",    "/tickets/{id}", id = "getTicket" },
-    search = { "POST",   "/tickets/search", body = true, page = "search", idempotent = true, items = "tickets", id = "searchTickets" },
+    search = { "POST",   "/tickets/search", body = true, page = "search", idempotent = true, query = true, items = "tickets", id = "searchTickets" },
   },
   ["visitors"] = {
     update           = { "PUT",    "/visitors", body = true, id = "updateVisitor" },

@@ -8,6 +8,7 @@ local options = require "intercom.options"
 local url = require "intercom.url"
 local misuse = require "intercom.misuse"
 local operations = require "intercom.operations"
+local query = require "intercom.query"
 
 local _M = {}
 
@@ -77,6 +78,8 @@ local function make_method(mt, rname, mname, op)
       items = op.items,
     }
     if op.body then call.body = payload end
+    -- A search query is checked here, so a bad one raises at the caller's line and nothing is sent.
+    if op.query and payload and payload.query ~= nil then query.validate(payload.query) end
     if op.params and payload then call.params = options.check_query(payload, what .. ": params") end
     return self._client:_call(call)
   end
