@@ -23,13 +23,14 @@ build = {
    type = "builtin",
    modules = {
       ["intercom.core"] = {
-         sources = { "src/buffer.c", "src/clock.c", "src/core.c", "src/http.c", "src/json.c", "src/webhook.c" },
+         sources = { "src/base64.c", "src/buffer.c", "src/clock.c", "src/core.c", "src/http.c", "src/json.c", "src/webhook.c" },
          libraries = { "curl" },
          incdirs = { "$(CURL_INCDIR)" },
          libdirs = { "$(CURL_LIBDIR)" },
          defines = {},
       },
       ["intercom"] = "lua/intercom.lua",
+      ["intercom.attachment"] = "lua/intercom/attachment.lua",
       ["intercom.client"] = "lua/intercom/client.lua",
       ["intercom.errors"] = "lua/intercom/errors.lua",
       ["intercom.misuse"] = "lua/intercom/misuse.lua",

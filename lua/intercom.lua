@@ -69,9 +69,9 @@ end
 
 local top_level = resource.top_level()
 
--- Lazy fields: `intercom.contacts` is the default client's resource; `intercom.query` and
--- `intercom.webhooks` load their module on first use.
-local lazy = { query = "intercom.query", webhooks = "intercom.webhooks" }
+-- Lazy fields: `intercom.contacts` is the default client's resource; `intercom.query`,
+-- `intercom.webhooks` and `intercom.attachment` load their module on first use.
+local lazy = { query = "intercom.query", webhooks = "intercom.webhooks", attachment = "intercom.attachment" }
 
 setmetatable(_M, {
   __index = function(_, key)
