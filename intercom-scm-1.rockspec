@@ -23,7 +23,8 @@ build = {
    type = "builtin",
    modules = {
       ["intercom.core"] = {
-         sources = { "src/base64.c", "src/buffer.c", "src/clock.c", "src/core.c", "src/http.c", "src/json.c", "src/webhook.c" },
+         sources = { "src/base64.c", "src/buffer.c", "src/clock.c", "src/core.c", "src/http.c", "src/json.c", "src/stream.c",
+                     "src/webhook.c" },
          libraries = { "curl" },
          incdirs = { "$(CURL_INCDIR)" },
          libdirs = { "$(CURL_LIBDIR)" },
@@ -32,6 +33,7 @@ build = {
       ["intercom"] = "lua/intercom.lua",
       ["intercom.attachment"] = "lua/intercom/attachment.lua",
       ["intercom.client"] = "lua/intercom/client.lua",
+      ["intercom.download"] = "lua/intercom/download.lua",
       ["intercom.errors"] = "lua/intercom/errors.lua",
       ["intercom.misuse"] = "lua/intercom/misuse.lua",
       ["intercom.operations"] = "lua/intercom/operations.lua",

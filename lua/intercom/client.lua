@@ -13,6 +13,7 @@ local errors = require "intercom.errors"
 local misuse = require "intercom.misuse"
 local resource = require "intercom.resource"
 local pager = require "intercom.pager"
+local download = require "intercom.download"
 
 local _M = {}
 
@@ -164,6 +165,7 @@ function Client:_perform(call)
     timeout = opts.timeout or self._timeout,
     connect_timeout = math.min(self._connect_timeout, opts.timeout or self._timeout),
     output_file = opts.output_file,
+    receiver = call.receiver,     -- a download's (intercom.download): takes the body of a 2xx piece by piece
   }
   local idempotent = retry.idempotent(call.method, call.idempotent or opts.idempotent)
   local max_retries = opts.max_retries or self._max_retries
@@ -195,13 +197,13 @@ function Client:_perform(call)
         return result, err, resp
       end
     else
-      if attempt <= max_retries and retry.may_replay(idempotent, nil, terr.sent) then
+      if attempt <= max_retries and terr.retryable ~= false and retry.may_replay(idempotent, nil, terr.sent) then
         delay, reason = retry.backoff(attempt), "backoff"
       else
         local err = errors.new{
           kind = terr.kind == "timeout" and "timeout" or "network",
           message = tostring(terr.message), method = call.method, path = call.path, attempts = attempt,
-          retryable = true, curl_code = terr.curl_code, sent = terr.sent,
+          retryable = terr.retryable ~= false, curl_code = terr.curl_code, sent = terr.sent,
         }
         self:_log{ event = "error", method = req.method, url = req.url, attempt = attempt, message = tostring(err) }
         return nil, err, nil
@@ -217,6 +219,7 @@ end
 
 --- Sends a call built by a resource method; wraps paginated results in a Page.
 function Client:_call(call)
+  if call.raw then return download.run(self, call) end
   local result, err, resp = self:_perform(call)
   if call.page and type(result) == "table" then result = pager.new(self, call, result) end
   if call.page and err then err = pager.explain(call, err) end

@@ -12,13 +12,22 @@ local query = require "intercom.query"
 
 local _M = {}
 
--- Per-request options of a download: the body can go to a file instead of memory.
+-- Per-request options of a download (intercom.download): the body can go to a file or a sink function
+-- instead of memory, with a progress function.
 local DOWNLOAD = {}
 for k, v in pairs(options.REQUEST) do DOWNLOAD[k] = v end
 DOWNLOAD.output_file = function(v, name)
   if type(v) ~= "string" or v == "" then misuse.raise(name .. ": expected a file path") end
   return v
 end
+local function callable(v, name)
+  local mt = getmetatable(v)
+  if type(v) ~= "function" and not (type(mt) == "table" and mt.__call) then
+    misuse.raise(name .. ": expected a function, got " .. type(v))
+  end
+  return v
+end
+DOWNLOAD.sink, DOWNLOAD.progress = callable, callable
 
 local function signature(rname, mname, params, op)
   local args = {}

@@ -13,14 +13,60 @@ Transport.__name = "intercom.transport.curl"
 --- opts: ca_file, proxy (both optional).
 function _M.new(opts)
   opts = opts or {}
-  return setmetatable({
-    session = core.session{ ca_file = opts.ca_file, proxy = opts.proxy },
-  }, Transport)
+  local conn = { ca_file = opts.ca_file, proxy = opts.proxy }
+  return setmetatable({ session = core.session(conn), conn = conn }, Transport)
 end
 
---- req: method, url, headers (array of "Name: value"), body, timeout, connect_timeout, output_file.
---- Returns {status, headers, body}, or nil and {kind, message, sent, curl_code}.
+local function failure(kind, message, details, extra)
+  local e = { kind = kind, message = message, sent = details and details.sent,
+              curl_code = details and details.curl_code }
+  for k, v in pairs(extra or {}) do e[k] = v end
+  return e
+end
+
+-- The body of a 2xx response goes to the receiver piece by piece: the C stream returns each piece and
+-- this loop, not the C core, calls the receiver (so a sink may yield or raise). Any other status is read
+-- into memory and returned like request's. A failure in mid-body is retryable only if the receiver can
+-- start over.
+local function receive(s, receiver)
+  local status, headers, message, details = s:headers()
+  if not status then return nil, failure(headers, message, details) end
+  local ok = status >= 200 and status < 300
+  if ok then
+    local started, err = receiver:start(status, headers)
+    if not started then return nil, failure("network", err, { sent = true }, { retryable = false }) end
+  end
+  local parts = {}
+  while true do
+    local chunk, kind, msg, det = s:read()
+    if not chunk then
+      if kind then return nil, failure(kind, msg, det, { retryable = not ok or receiver:restartable() }) end
+      break
+    end
+    if ok then
+      local written, err = receiver:write(chunk)
+      if not written then return nil, failure("network", err, { sent = true }, { retryable = false }) end
+    else
+      parts[#parts + 1] = chunk
+    end
+  end
+  return { status = status, headers = headers, body = not ok and table.concat(parts) or nil }
+end
+
+-- A download (req.receiver): one core.stream, closed whatever happens, even if the receiver raises.
+local function stream_request(self, req)
+  local s = core.stream(self.conn, req)
+  local ok, res, err = pcall(receive, s, req.receiver)
+  s:close()
+  if not ok then error(res, 0) end
+  return res, err
+end
+
+--- req: method, url, headers (array of "Name: value"), body, timeout, connect_timeout, output_file,
+--- receiver (a download: see intercom.download; the body of a 2xx goes to it and `body` is nil).
+--- Returns {status, headers, body}, or nil and {kind, message, sent, curl_code, retryable}.
 function Transport:request(req)
+  if req.receiver then return stream_request(self, req) end
   local status, headers, body, details = self.session:perform(req)
   if not status then
     -- on failure the C core returns nil, kind, message, {curl_code, sent}
