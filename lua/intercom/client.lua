@@ -222,11 +222,15 @@ function Client:_call(call)
   return result, err, resp
 end
 
---- Closes the client's transport (its connections). The client must not be used afterwards.
+--- Closes the client's connections. A client that made its own transport makes a new one if it is
+--- used again; a transport passed in `intercom.new{ transport = ... }` is closed and left to its owner.
 function Client:close()
   local t = self._transport
   if t and t.close then t:close() end
+  if not self._opts.transport then self._transport = nil end
 end
+
+Client.__close = Client.close   -- `local client <close> = intercom.new{...}` (Lua 5.4)
 
 _M.Client = Client
 
