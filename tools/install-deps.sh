@@ -5,13 +5,13 @@ set -euo pipefail
 pkgs=(build-essential pkg-config ca-certificates python3
       lua5.4 liblua5.4-dev luajit libluajit-5.1-dev libcurl4-openssl-dev
       lua-cjson lua-busted lua-check lua-socket luarocks openssl)
-# Node.js + npm run Prism, the contract mock spec/contract_spec.lua talks to (../shared/contract). A node
-# that is already there (NodeSource, nvm, ...) is left alone: Debian's packages come in only without one.
-if ! command -v node >/dev/null 2>&1; then pkgs+=(nodejs npm); fi
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
+# Node.js + npm run Prism, the contract mock spec/contract_spec.lua talks to (../shared/contract). A node
+# that is already there (NodeSource, nvm, ...) is left alone: Debian's packages come in only without one.
+if ! command -v node >/dev/null 2>&1; then missing+=(nodejs npm); fi
 SUDO=""
 [ "$(id -u)" -eq 0 ] || SUDO="sudo"
 if [ ${#missing[@]} -eq 0 ]; then
