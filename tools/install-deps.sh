@@ -8,7 +8,7 @@ set -euo pipefail
 # /usr/bin/luajit and /usr/include/luajit-2.1.
 pkgs=(build-essential pkg-config ca-certificates python3
       lua5.4 liblua5.4-dev luajit2 libluajit2-5.1-dev libcurl4-openssl-dev
-      lua-cjson lua-busted lua-check lua-socket luarocks openssl
+      lua-cjson lua-busted lua-check lua-socket luarocks openssl curl
       nginx-light libnginx-mod-http-lua)
 missing=()
 for p in "${pkgs[@]}"; do

@@ -66,9 +66,11 @@ function Client:__tostring()
   return "intercom.client(" .. self.base_url .. ", version " .. self.version .. ")"
 end
 
--- The transport is made on first use, so creating a client costs no curl handle.
+-- The transport is made on first use, so creating a client costs no curl handle. Inside nginx the
+-- choice depends on the phase of each call (cosockets or not), so transport/ngx.lua makes it.
 function Client:_get_transport()
   local t = self._transport
+  if not t and rawget(_G, "ngx") then return require("intercom.transport.ngx").for_client(self) end
   if not t then
     t = require("intercom.transport.curl").new{ ca_file = self._opts.ca_file, proxy = self._opts.proxy }
     self._transport = t
