@@ -50,7 +50,7 @@ demo: all
 	bash examples/run-quickstart.sh
 
 lint: all
-	luacheck lua spec examples $(wildcard bench)
+	luacheck lua spec examples tools $(wildcard bench)
 	$(CC) $(WARN) -Werror -fsyntax-only -I$(LUA54_INC) $(SRC)
 	$(CC) $(WARN) -Werror -fsyntax-only -I$(LUAJIT_INC) $(SRC)
 
