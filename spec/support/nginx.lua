@@ -78,9 +78,13 @@ local function wait_port(port, seconds)
   return false
 end
 
---- Starts nginx. `opts.main` is extra main-context config, `opts.http` the http-context config; both may
---- use ${dir} (the temp dir), ${root} (repository root), ${port} (the main port) and any name given in
---- `opts.vars`. Returns the server; raises (after stopping it) when nginx does not come up.
+--- Starts nginx. Either from a generated config: `opts.main` is extra main-context config, `opts.http`
+--- the http-context config; or from a whole config `opts.conf` (e.g. examples/nginx.conf), with
+--- `opts.prefix` as nginx's prefix ($prefix in lua_package_path). Config text may use ${dir} (the temp
+--- dir), ${root} (repository root), ${port} (the main port) and any name given in `opts.vars`.
+--- `opts.env` adds environment variables. The pid file, error log, `daemon off` and, when run as root,
+--- `user root` are given on the command line (-g). Returns the server; raises (after stopping it) when
+--- nginx does not come up.
 function _M.start(opts)
   local dir = os.tmpname()
   os.remove(dir)
@@ -89,18 +93,12 @@ function _M.start(opts)
   for k, v in pairs(opts.vars or {}) do vars[k] = tostring(v) end
   local function fill(s) return (s:gsub("%${([%w_]+)}", function(k) return assert(vars[k], k) end)) end
 
-  local is_root = select(2, sh("id -u")):match("^0") ~= nil
-  local conf = table.concat({
+  local conf = opts.conf or table.concat({
     "load_module " .. _M.MODULES_DIR .. "/ndk_http_module.so;",
     "load_module " .. _M.MODULES_DIR .. "/ngx_http_lua_module.so;",
-    is_root and "user root;" or "",       -- workers must read the worktree and write ${dir}
-    "daemon off;",
-    "master_process on;",
     "worker_processes 1;",
-    "pid ${dir}/nginx.pid;",
-    "error_log ${dir}/logs/error.log info;",
     "events { worker_connections 1024; }",
-    fill(opts.main or ""),
+    opts.main or "",
     "http {",
     "  access_log off;",
     "  client_body_temp_path ${dir}/tmp/body;",
@@ -110,16 +108,23 @@ function _M.start(opts)
     "  scgi_temp_path ${dir}/tmp/scgi;",
     "  lua_package_path '${root}/lua/?.lua;${root}/spec/support/ngx/?.lua;;';",
     "  lua_package_cpath '${root}/build/luajit/?.so;;';",
-    fill(opts.http or ""),
+    opts.http or "",
     "}",
   }, "\n")
   conf = fill(conf)
   write_file(dir .. "/nginx.conf", conf)
 
+  local is_root = select(2, sh("id -u")):match("^0") ~= nil
+  local globals = ("daemon off; master_process on; pid %s/nginx.pid; error_log %s/logs/error.log info;%s")
+    :format(dir, dir, is_root and " user root;" or "")   -- as root, workers must read the worktree
+  local env = {}
+  for k, v in pairs(opts.env or {}) do env[#env + 1] = ("%s=%q"):format(k, v) end
+
   local self = setmetatable({ dir = dir, port = tonumber(vars.port), vars = vars, conf = conf }, Server)
   -- `echo $$` then exec: the first line is the pid of `timeout`, which passes signals on to nginx.
-  self.proc = io.popen(("echo $$; exec timeout %d nginx -p %q -c %q >%q 2>&1"):format(
-    _M.MAX_LIFETIME, dir, dir .. "/nginx.conf", dir .. "/logs/stderr.log"))
+  self.proc = io.popen(("echo $$; exec env %s timeout %d nginx -p %q -c %q -g %q >%q 2>&1"):format(
+    table.concat(env, " "), _M.MAX_LIFETIME, opts.prefix or dir, dir .. "/nginx.conf", globals,
+    dir .. "/logs/stderr.log"))
   self.pid = tonumber(self.proc:read("*l"))
   if not wait_port(self.port, 10) then
     local log = self:log()
