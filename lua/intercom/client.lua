@@ -36,8 +36,22 @@ local function default_user_agent()
   return "intercom-lua/" .. _M.VERSION .. " (" .. _VERSION .. (jit and ("; " .. jit.version) or "") .. ")"
 end
 
+---@class intercom.ClientOpts
+---@field token? string|fun(): string  access token, or a function called for every request (INTERCOM_API_KEY)
+---@field region? "us"|"eu"|"au"       picks https://api{,.eu,.au}.intercom.io
+---@field base_url? string             any other base URL; not together with region
+---@field version? string              Intercom-Version header (default "2.12")
+---@field timeout? number              seconds per attempt (default 30)
+---@field connect_timeout? number      seconds to connect (default 10)
+---@field max_retries? integer         retries after the first attempt (default 2)
+---@field transport? table             any table with request(self, req); default curl, or ngx inside nginx
+---@field logger? fun(event: table)    called for request, response, retry and error events
+---@field user_agent? string
+---@field proxy? string                libcurl proxy
+---@field ca_file? string              libcurl CA bundle
+
 --- Creates a client. See options.CLIENT for the option names.
----@param opts table|nil
+---@param opts intercom.ClientOpts|nil
 ---@return intercom.Client
 function _M.new(opts)
   local o = options.check(opts, options.CLIENT, "intercom.new")
@@ -225,6 +239,7 @@ function Client:_call(call)
 end
 
 --- Closes the client's transport (its connections). The client must not be used afterwards.
+---@return nil
 function Client:close()
   local t = self._transport
   if t and t.close then t:close() end
