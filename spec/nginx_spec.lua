@@ -156,6 +156,33 @@ describe("the ngx transport in a real nginx #nginx", function()
     assert.is_true(gap >= 0.12 and gap < 2, "gap " .. gap)
   end)
 
+  it("sends the request again, on a new connection, when a kept-alive one closes before answering", function()
+    control.enqueue{ json = fx.contact("k1") }
+    assert.equal(200, (srv:get("/t/find?id=k1")))          -- leaves a connection in the pool
+    control.enqueue{ drop = "before_headers" }
+    control.enqueue{ json = fx.contact("k2") }
+    local status, body = srv:get("/t/find?id=k2")
+    assert.equal(200, status, body)
+    local r = decode(body)
+    assert.equal("k2", r.id)
+    assert.equal(1, r.attempts)                             -- the transport's replay, not a client retry
+    local reqs = control.requests()
+    assert.equal(3, #reqs)
+    assert.are_not.equal(reqs[2].conn, reqs[3].conn)
+    assert.equal(reqs[1].conn, reqs[2].conn)
+  end)
+
+  it("streams a chunked download into output_file", function()
+    local parts = {}
+    for i = 1, 5000 do parts[i] = ("%05d:0123456789abcdef\n"):format(i) end
+    local data = table.concat(parts)                      -- 110 kB, several receive() calls
+    control.enqueue{ body = data, chunked = true, headers = { ["Content-Type"] = "application/octet-stream" } }
+    local status, body = srv:get("/t/download?id=job-9")
+    assert.equal(200, status, body)
+    assert.same({ size = #data, head = data:sub(1, 16), tail = data:sub(-16) }, decode(body))
+    assert.equal("/download/content/data/job-9", control.last().path)
+  end)
+
   it("sends a JSON body with Content-Length", function()
     control.enqueue{ json = fx.contact("new") }
     local status, body = srv:request("/t/create", "POST", '{"email":"n@example.com","role":"user"}')

@@ -89,6 +89,17 @@ function handlers.create()
   return 200, contact
 end
 
+function handlers.download()
+  local path = os.tmpname()
+  local result, err = client().data_export:download(ngx.var.arg_id, { output_file = path })
+  local f = io.open(path, "rb")
+  local data = f and f:read("*a") or ""
+  if f then f:close() end
+  os.remove(path)
+  if not result then return 500, error_fields(err) end
+  return 200, { size = #data, head = data:sub(1, 16), tail = data:sub(-16) }
+end
+
 function handlers.job_start()
   local id = ngx.var.arg_id
   local ok, err = ngx.timer.at(0, function(premature)
