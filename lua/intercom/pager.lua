@@ -32,6 +32,11 @@ local function copy(t)
 end
 
 --- Wraps a decoded list response. `seen` is the set of cursors already followed in this chain.
+---@param client intercom.Client the client that fetches the next pages
+---@param call table the call that produced `result` (client.lua's call record)
+---@param result table the decoded list response; it becomes the Page
+---@param seen table<string, boolean>|nil cursors already followed
+---@return intercom.Page
 function _M.new(client, call, result, seen)
   state[result] = { client = client, call = call, seen = seen or {} }
   return setmetatable(result, Page)

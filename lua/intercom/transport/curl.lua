@@ -11,6 +11,8 @@ Transport.__index = Transport
 Transport.__name = "intercom.transport.curl"
 
 --- opts: ca_file, proxy (both optional).
+---@param opts {ca_file: string|nil, proxy: string|nil}|nil
+---@return table transport
 function _M.new(opts)
   opts = opts or {}
   return setmetatable({
@@ -20,6 +22,9 @@ end
 
 --- req: method, url, headers (array of "Name: value"), body, timeout, connect_timeout, output_file.
 --- Returns {status, headers, body}, or nil and {kind, message, sent, curl_code}.
+---@param req intercom.core.Request
+---@return {status: integer, headers: table<string, string>, body: string|nil}|nil response
+---@return {kind: string, message: string, sent: boolean, curl_code: integer}|nil err
 function Transport:request(req)
   local status, headers, body, details = self.session:perform(req)
   if not status then
