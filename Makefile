@@ -22,7 +22,7 @@ LUA_VER  ?= 5.4
 LUA_LIBDIR ?= $(PREFIX)/lib/lua/$(LUA_VER)
 LUA_SHAREDIR ?= $(PREFIX)/share/lua/$(LUA_VER)
 
-.PHONY: all lua54 luajit deps test test-fast demo lint clean install check-memory
+.PHONY: all lua54 luajit deps test test-fast demo docs lint clean install check-memory
 
 all: lua54 luajit
 
@@ -49,8 +49,13 @@ test: all
 demo: all
 	bash examples/run-quickstart.sh
 
+# README.md's operations table, regenerated from lua/intercom/operations.lua (spec/coverage_spec.lua
+# fails when the two differ).
+docs:
+	lua5.4 tools/gen-operations-table.lua --readme README.md
+
 lint: all
-	luacheck lua spec examples $(wildcard bench)
+	luacheck lua spec examples tools $(wildcard bench)
 	$(CC) $(WARN) -Werror -fsyntax-only -I$(LUA54_INC) $(SRC)
 	$(CC) $(WARN) -Werror -fsyntax-only -I$(LUAJIT_INC) $(SRC)
 

@@ -46,5 +46,7 @@ build = {
       ["intercom.url"] = "lua/intercom/url.lua",
       ["intercom.webhooks"] = "lua/intercom/webhooks.lua",
       ["intercom.transport.curl"] = "lua/intercom/transport/curl.lua",
+      ["intercom.transport.ngx"] = "lua/intercom/transport/ngx.lua",
+      ["intercom.transport.ngx_http"] = "lua/intercom/transport/ngx_http.lua",
    },
 }

@@ -13,6 +13,9 @@ local errors = require "intercom.errors"
 local options = require "intercom.options"
 local resource = require "intercom.resource"
 
+---@class intercom.module: intercom.Resources
+---@field query intercom.query        the search query builder (loaded on first use)
+---@field webhooks intercom.webhooks  webhook verification (loaded on first use)
 local _M = {
   _VERSION = client.VERSION,
   API_VERSION = client.API_VERSION,
@@ -42,7 +45,7 @@ _M.json = {
 
 --- Creates a client. Options: token, region ("us"|"eu"|"au"), base_url, version, timeout,
 --- connect_timeout, max_retries, transport, logger, user_agent, proxy, ca_file.
----@param opts table|nil
+---@param opts intercom.ClientOpts|nil
 ---@return intercom.Client
 function _M.new(opts)
   return client.new(opts)
@@ -51,7 +54,7 @@ end
 local default_opts, default_client
 
 --- Sets the options of the default client behind `intercom.contacts` etc. Returns that client.
----@param opts table|nil
+---@param opts intercom.ClientOpts|nil
 ---@return intercom.Client
 function _M.configure(opts)
   local c = client.new(opts)              -- checks the options, raising on misuse

@@ -150,3 +150,19 @@ describe("module-level resources", function()
     assert.equal(replaced.contacts, intercom.contacts)
   end)
 end)
+
+describe("client lifetime", function()
+  before_each(function() control.reset() end)
+
+  it("close releases the connection and a later call opens a new one", function()
+    control.enqueue{ json = {}, ["repeat"] = 3 }
+    local client = fx.client()
+    assert(client.admins:identify())
+    assert(client.admins:identify())
+    client:close()
+    assert(client.admins:identify())
+    local reqs = control.requests()
+    assert.equal(reqs[1].conn, reqs[2].conn)        -- keep-alive: one connection for both
+    assert.are_not.equal(reqs[2].conn, reqs[3].conn) -- after close: a new one
+  end)
+end)

@@ -59,6 +59,23 @@ describe("error objects", function()
     assert.equal("<html><body>Bad gateway</body></html>", err.body)
   end)
 
+  it("api: a JSON error that is not Intercom's shape (problem+json) keeps the raw body", function()
+    local problem = '{"type":"https://example.com/probs#invalid","title":"Invalid request","status":422,'
+      .. '"validation":[{"location":["body","email"],"message":"must be string"}]}'
+    control.enqueue{ status = 422, body = problem, headers = { ["Content-Type"] = "application/problem+json" } }
+    local _, err = fx.client().contacts:create{ email = "joe@example.com" }
+    assert.equal(422, err.status)
+    assert.equal(problem, err.body)
+    assert.is_nil(err.code)
+  end)
+
+  it("api: Intercom's own error shape needs no raw body", function()
+    control.enqueue{ status = 404, json = fx.error_list("not_found", "Contact Not Found") }
+    local _, err = fx.client().contacts:find("c1")
+    assert.equal("not_found", err.code)
+    assert.is_nil(err.body)
+  end)
+
   it("api: a redirect is not followed and is reported", function()
     control.enqueue{ status = 302, headers = { Location = "http://evil.example/steal" }, body = "" }
     local _, err = fx.client().contacts:find("c1")

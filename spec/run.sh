@@ -8,13 +8,25 @@
 # under Lua 5.4 and then LuaJIT (each against its own build of intercom.core), stops the server whatever
 # happens, and ends with exactly one line "N passed, N failed" (errors count as failed, summed over both
 # interpreters). Exits non-zero if anything failed or if no test ran.
+#
+# It also installs and starts Prism (the contract mock serving Intercom's own OpenAPI spec, see
+# ../shared/contract/README.md) on a free port and exports INTERCOM_PRISM_URL for spec/contract_spec.lua,
+# unless the only roots given are spec files other than contract_spec.lua. INTERCOM_PRISM_URL already set
+# in the environment means "use that Prism" (nothing is started). If Prism cannot be installed or started,
+# INTERCOM_PRISM_ERROR says why and the contract spec fails on it (it never skips).
 set -u
 
 cd "$(dirname "$0")/.." || exit 1
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/intercom-spec.XXXXXX") || exit 1
 server_pid=""
+unset INTERCOM_PRISM_ERROR
+prism_port=""
+prism_sh=../shared/contract/prism.sh
 cleanup() {
+    if [ -n "$prism_port" ]; then
+        INTERCOM_PRISM_RUN_DIR="$tmp" "$prism_sh" stop "$prism_port" >/dev/null 2>&1
+    fi
     if [ -n "$server_pid" ]; then
         kill "$server_pid" 2>/dev/null
         wait "$server_pid" 2>/dev/null
@@ -52,6 +64,49 @@ roots=("spec")
 for arg in "$@"; do
     if [ -e "$arg" ]; then roots=(); break; fi
 done
+
+# Prism is needed unless every root is a spec file other than the contract spec.
+need_prism=0
+if [ ${#roots[@]} -gt 0 ]; then need_prism=1; fi
+for arg in "$@"; do
+    if [ -d "$arg" ] || { [ -e "$arg" ] && [ "$(basename "$arg")" = contract_spec.lua ]; }; then need_prism=1; fi
+done
+
+# start_prism: installs Prism (idempotent; npm, output kept in a log shown only on failure), starts it on a
+# free port with its pid file, log and spec copy in $tmp, and exports INTERCOM_PRISM_URL.
+start_prism() {
+    local t0 t1 port prism_url attempt
+    t0=$(date +%s%N)
+    if ! ../shared/contract/install-prism.sh >"$tmp/prism-install.log" 2>&1; then
+        cat "$tmp/prism-install.log" >&2
+        export INTERCOM_PRISM_ERROR="installing Prism failed (../shared/contract/install-prism.sh, log above)"
+        return 1
+    fi
+    t1=$(date +%s%N)
+    # A port free a moment ago can be taken before Prism binds it: try a few.
+    for attempt in 1 2 3; do
+        port=$("$python" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+        prism_port=$port
+        if prism_url=$(INTERCOM_PRISM_RUN_DIR="$tmp" "$prism_sh" start "$port" 2>"$tmp/prism-start.log"); then
+            export INTERCOM_PRISM_URL="$prism_url"
+            echo "prism: $prism_url (install check $(( (t1 - t0) / 1000000 )) ms," \
+                 "start $(( ($(date +%s%N) - t1) / 1000000 )) ms)"
+            return 0
+        fi
+        prism_port=""
+        grep -q "already in use" "$tmp/prism-start.log" || break
+        echo "spec/run.sh: port $port was taken (attempt $attempt), trying another" >&2
+    done
+    cat "$tmp/prism-start.log" >&2
+    export INTERCOM_PRISM_ERROR="starting Prism failed (../shared/contract/prism.sh start, log above)"
+    return 1
+}
+
+if [ "$need_prism" = 1 ] && [ -z "${INTERCOM_PRISM_URL:-}" ]; then
+    if ! start_prism; then
+        echo "spec/run.sh: $INTERCOM_PRISM_ERROR: the contract specs will fail" >&2
+    fi
+fi
 
 passed=0
 failed=0

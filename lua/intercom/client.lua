@@ -37,8 +37,22 @@ local function default_user_agent()
   return "intercom-lua/" .. _M.VERSION .. " (" .. _VERSION .. (jit and ("; " .. jit.version) or "") .. ")"
 end
 
+---@class intercom.ClientOpts
+---@field token? string|fun(): string  access token, or a function called for every request (INTERCOM_API_KEY)
+---@field region? "us"|"eu"|"au"       picks https://api{,.eu,.au}.intercom.io
+---@field base_url? string             any other base URL; not together with region
+---@field version? string              Intercom-Version header (default "2.12")
+---@field timeout? number              seconds per attempt (default 30)
+---@field connect_timeout? number      seconds to connect (default 10)
+---@field max_retries? integer         retries after the first attempt (default 2)
+---@field transport? table             any table with request(self, req); default curl, or ngx inside nginx
+---@field logger? fun(event: table)    called for request, response, retry and error events
+---@field user_agent? string
+---@field proxy? string                libcurl proxy
+---@field ca_file? string              libcurl CA bundle
+
 --- Creates a client. See options.CLIENT for the option names.
----@param opts table|nil
+---@param opts intercom.ClientOpts|nil
 ---@return intercom.Client
 function _M.new(opts)
   local o = options.check(opts, options.CLIENT, "intercom.new")
@@ -67,9 +81,11 @@ function Client:__tostring()
   return "intercom.client(" .. self.base_url .. ", version " .. self.version .. ")"
 end
 
--- The transport is made on first use, so creating a client costs no curl handle.
+-- The transport is made on first use, so creating a client costs no curl handle. Inside nginx the
+-- choice depends on the phase of each call (cosockets or not), so transport/ngx.lua makes it.
 function Client:_get_transport()
   local t = self._transport
+  if not t and rawget(_G, "ngx") then return require("intercom.transport.ngx").for_client(self) end
   if not t then
     t = require("intercom.transport.curl").new{ ca_file = self._opts.ca_file, proxy = self._opts.proxy }
     self._transport = t
@@ -226,11 +242,16 @@ function Client:_call(call)
   return result, err, resp
 end
 
---- Closes the client's transport (its connections). The client must not be used afterwards.
+--- Closes the client's connections. A client that made its own transport makes a new one if it is
+--- used again; a transport passed in `intercom.new{ transport = ... }` is closed and left to its owner.
+---@return nil
 function Client:close()
   local t = self._transport
   if t and t.close then t:close() end
+  if not self._opts.transport then self._transport = nil end
 end
+
+Client.__close = Client.close   -- `local client <close> = intercom.new{...}` (Lua 5.4)
 
 _M.Client = Client
 

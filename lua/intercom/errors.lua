@@ -46,6 +46,7 @@ end
 Error.__tostring = describe
 
 --- Builds an error object; `fields.kind` and `fields.message` are required.
+---@param fields table the error's fields (see intercom.Error); the table becomes the error
 ---@return intercom.Error
 function _M.new(fields)
   assert(KINDS[fields.kind], "unknown error kind")
@@ -55,6 +56,8 @@ function _M.new(fields)
 end
 
 --- True when `v` is an intercom error object.
+---@param v any
+---@return boolean
 function _M.is_error(v)
   return getmetatable(v) == Error
 end

@@ -48,6 +48,12 @@ end
 
 --- Wraps a decoded list response. `seen` is the set of cursors already followed in this chain,
 --- `prev` the fingerprint of the page before (scroll only).
+---@param client intercom.Client the client that fetches the next pages
+---@param call table the call that produced `result` (client.lua's call record)
+---@param result table the decoded list response; it becomes the Page
+---@param seen table<string, boolean>|nil cursors and page numbers already followed
+---@param prev string|nil the fingerprint of the previous scroll page
+---@return intercom.Page
 function _M.new(client, call, result, seen, prev)
   state[result] = { client = client, call = call, seen = seen or {}, prev = prev }
   return setmetatable(result, Page)

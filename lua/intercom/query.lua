@@ -32,6 +32,7 @@
 
 local misuse = require "intercom.misuse"
 
+---@class intercom.query
 local _M = {}
 
 --- The most AND/OR groups on any path from the root ("max 2 nested filters").

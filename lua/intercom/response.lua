@@ -69,6 +69,7 @@ local function api_error(resp, decoded, ctx)
     response = resp,
     request_id = resp.request_id,
   }
+  local intercom_shape = false
   if type(decoded) == "table" then
     if type(decoded.request_id) == "string" then e.request_id = decoded.request_id end
     local list = decoded.errors
@@ -79,7 +80,9 @@ local function api_error(resp, decoded, ctx)
       e.message = type(first.message) == "string" and first.message or nil
       e.field = type(first.field) == "string" and first.field or nil
       if #list > 1 and e.message then e.message = e.message .. " (and " .. (#list - 1) .. " more)" end
+      intercom_shape = true
     elseif type(decoded.message) == "string" then
+      intercom_shape = true
       e.message = decoded.message
       e.code = type(decoded.code) == "string" and decoded.code or nil
     end
@@ -91,7 +94,9 @@ local function api_error(resp, decoded, ctx)
       e.message = e.message .. " (redirect to " .. resp.headers.location .. " not followed)"
     end
   end
-  if type(decoded) ~= "table" then e.body = ctx.body end
+  -- Not Intercom's own error shape (an HTML page, a proxy's or a mock's JSON such as problem+json): keep the
+  -- raw body, the only place its details are.
+  if not intercom_shape then e.body = ctx.body end
   return errors.new(e)
 end
 

@@ -19,6 +19,7 @@ local misuse = require "intercom.misuse"
 
 local getmetatable, tostring, type = getmetatable, tostring, type
 
+---@class intercom.webhooks
 local _M = {}
 
 local function check_string(value, what, fname)

@@ -11,6 +11,8 @@ Transport.__index = Transport
 Transport.__name = "intercom.transport.curl"
 
 --- opts: ca_file, proxy (both optional).
+---@param opts {ca_file: string|nil, proxy: string|nil}|nil
+---@return table transport
 function _M.new(opts)
   opts = opts or {}
   local conn = { ca_file = opts.ca_file, proxy = opts.proxy }
@@ -65,6 +67,9 @@ end
 --- req: method, url, headers (array of "Name: value"), body, timeout, connect_timeout, output_file,
 --- receiver (a download: see intercom.download; the body of a 2xx goes to it and `body` is nil).
 --- Returns {status, headers, body}, or nil and {kind, message, sent, curl_code, retryable}.
+---@param req intercom.core.Request
+---@return {status: integer, headers: table<string, string>, body: string|nil}|nil response
+---@return {kind: string, message: string, sent: boolean, curl_code: integer, retryable: boolean|nil}|nil err
 function Transport:request(req)
   if req.receiver then return stream_request(self, req) end
   local status, headers, body, details = self.session:perform(req)

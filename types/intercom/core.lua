@@ -1,0 +1,87 @@
+---@meta intercom.core
+-- LuaLS definitions of the C core (src/*.c), for editors; never loaded at run time. Most code uses it
+-- through the Lua layer (intercom.json, intercom.webhooks, the curl transport).
+
+---@class intercom.core
+---@field _VERSION string # the library version, equal to intercom._VERSION
+---@field null lightuserdata # JSON null (a NULL lightuserdata: equal to cjson.null)
+---@field array_mt table # the metatable of decoded JSON arrays; a table carrying it encodes as an array
+---@field curl_version string # e.g. "libcurl/7.88.1 OpenSSL/3.0.11 zlib/1.2.13 nghttp2/1.52.0"
+local core = {}
+
+--- Encodes a Lua value as JSON: exact integers, intercom.null, arrays marked by array_mt stay arrays.
+--- Raises on what cannot be encoded (functions, NaN, cycles, mixed keys), naming the path.
+---@param value any
+---@return string json
+function core.json_encode(value) end
+
+--- Decodes a JSON text. Integers stay Lua integers (5.3+), null is core.null, arrays carry array_mt.
+---@param text string
+---@return any|nil value
+---@return string|nil err # why the text is not valid JSON
+function core.json_decode(text) end
+
+--- HMAC-SHA1 of `message` keyed by `key`, as 40 lowercase hex digits.
+---@param key string
+---@param message string
+---@return string hex
+function core.hmac_sha1_hex(key, message) end
+
+--- Checks an `X-Hub-Signature: sha1=<hex>` value against the body and the secret, in constant time.
+---@param raw_body string
+---@param signature_header string
+---@param client_secret string
+---@return boolean ok
+function core.webhook_verify(raw_body, signature_header, client_secret) end
+
+--- Seconds on a monotonic clock (only differences are meaningful).
+---@return number seconds
+function core.now() end
+
+--- Seconds since the epoch (wall clock).
+---@return number seconds
+function core.wall() end
+
+--- Sleeps (blocking the thread; the ngx transport uses ngx.sleep instead).
+---@param seconds number
+function core.sleep(seconds) end
+
+---@class intercom.core.SessionOpts
+---@field ca_file? string # CA bundle instead of the system's
+---@field proxy? string # proxy URL for libcurl
+
+---@class intercom.core.Request
+---@field method string
+---@field url string
+---@field headers? string[] # "Name: value" lines
+---@field body? string
+---@field timeout? number # seconds for the whole transfer
+---@field connect_timeout? number # seconds to connect
+---@field output_file? string # write the body to this file (the result's body is then nil)
+
+--- A libcurl session (one easy handle, reused across requests for keep-alive); freed by __gc/__close.
+---@class intercom.core.Session
+local Session = {}
+
+--- Runs one HTTP exchange to completion. Returns status, headers (lowercase names), body; or nil,
+--- kind ("timeout"|"network"), message, {curl_code, sent}. Raises only on misuse.
+---@param req intercom.core.Request
+---@return integer|nil status
+---@return table<string, string>|string headers_or_kind
+---@return string|nil body_or_message
+---@return {curl_code: integer, sent: boolean}|nil details
+function Session:perform(req) end
+
+--- Releases the easy handle and its connections; the session cannot be used afterwards.
+function Session:close() end
+
+--- Whether close() was called.
+---@return boolean
+function Session:closed() end
+
+--- Creates a session.
+---@param opts? intercom.core.SessionOpts
+---@return intercom.core.Session
+function core.session(opts) end
+
+return core
