@@ -16,6 +16,7 @@ local resource = require "intercom.resource"
 ---@class intercom.module: intercom.Resources
 ---@field query intercom.query        the search query builder (loaded on first use)
 ---@field webhooks intercom.webhooks  webhook verification (loaded on first use)
+---@field attachment intercom.attachment  builds attachment_files entries (loaded on first use)
 local _M = {
   _VERSION = client.VERSION,
   API_VERSION = client.API_VERSION,

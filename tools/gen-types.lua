@@ -243,7 +243,14 @@ local function resources()
     "---@field idempotent? boolean # true lets a POST be replayed after a 5xx or a dropped connection",
     "",
     "---@class intercom.DownloadOpts: intercom.RequestOpts",
-    "---@field output_file? string # write the body to this file instead of returning it",
+    "---@field output_file? string # stream the body to this file (via FILE.part); the result is a DownloadResult",
+    "---@field sink? fun(chunk: string|nil, err: string|nil): any # LTN12 sink: each piece, then nil at the end",
+    "---@field progress? fun(received: integer, total: integer|nil) # after each piece; total from Content-Length",
+    "",
+    "---@class intercom.DownloadResult",
+    "---@field path? string # output_file",
+    "---@field bytes integer # bytes received",
+    "---@field content_type? string # the response's Content-Type",
     "",
   }
   local names = sorted_keys(operations)
@@ -295,7 +302,7 @@ local function resources()
       local rs = response_schema(entry.op)
       local rtype
       if op.download then
-        rtype = "string"
+        rtype = "string|intercom.DownloadResult"   -- the body; a DownloadResult with output_file or sink
       elseif op.page then
         rtype = "intercom.Page|" .. (rs and type_of(rs) or "table")
       else

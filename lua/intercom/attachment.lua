@@ -14,6 +14,19 @@ local core = require "intercom.core"
 local misuse = require "intercom.misuse"
 local options = require "intercom.options"
 
+---@class intercom.AttachmentSpec
+---@field path? string          a file to read
+---@field data? string          the bytes, instead of path (then name is required)
+---@field name? string          defaults to the file's base name
+---@field content_type? string  defaults to a guess from the name's extension
+
+---@class intercom.AttachmentFile
+---@field content_type string
+---@field data string  base64
+---@field name string
+
+---@class intercom.attachment
+---@overload fun(spec: intercom.AttachmentSpec): intercom.AttachmentFile
 local _M = {}
 
 --- The largest file accepted, in bytes. Intercom's help center states 100 MB as the size limit of an
@@ -94,8 +107,8 @@ end
 --- Builds one `attachment_files` entry: `{ content_type = ..., data = <base64>, name = ... }`.
 --- `spec`: `path` (a file to read) or `data` (the bytes) with `name`; optional `content_type` (guessed
 --- from the name's extension), optional `name` with `path` (defaults to the file's base name).
----@param spec {path: string|nil, data: string|nil, name: string|nil, content_type: string|nil}
----@return {content_type: string, data: string, name: string}
+---@param spec intercom.AttachmentSpec
+---@return intercom.AttachmentFile
 function _M.new(spec)
   local o = options.check(spec, KNOWN, "intercom.attachment")
   if (o.path == nil) == (o.data == nil) then

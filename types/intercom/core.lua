@@ -84,4 +84,52 @@ function Session:closed() end
 ---@return intercom.core.Session
 function core.session(opts) end
 
+--- Base64 (standard alphabet, padded, no line breaks) of a byte string.
+---@param bytes string
+---@return string base64
+function core.base64_encode(bytes) end
+
+--- Decodes canonical padded base64; nil and a message for anything else.
+---@param text string
+---@return string|nil bytes
+---@return string|nil err
+function core.base64_decode(text) end
+
+---@class intercom.core.StreamRequest
+---@field method string
+---@field url string
+---@field headers? string[] # "Name: value" lines
+---@field body? string
+---@field timeout? number # idle timeout: seconds without a byte before the transfer fails
+---@field connect_timeout? number # seconds to connect
+
+--- A response body read piece by piece (downloads); freed by close/__gc/__close. The bytes are the
+--- server's, never decoded; at most about 256 KB wait in C for the next read.
+---@class intercom.core.Stream
+local Stream = {}
+
+--- Runs the transfer until the final response's head is in. Returns status, headers (lowercase names);
+--- or nil, kind ("timeout"|"network"), message, {curl_code, sent}.
+---@return integer|nil status
+---@return table<string, string>|string headers_or_kind
+---@return string|nil message
+---@return {curl_code: integer, sent: boolean}|nil details
+function Stream:headers() end
+
+--- The next piece of the body; nil at the end; nil, kind, message, details on failure.
+---@return string|nil chunk
+---@return string|nil kind
+---@return string|nil message
+---@return {curl_code: integer, sent: boolean}|nil details
+function Stream:read() end
+
+--- Releases the transfer (idempotent); the stream cannot be read afterwards.
+function Stream:close() end
+
+--- Starts a streamed request (no I/O until headers() or read()). Raises on misuse.
+---@param opts? intercom.core.SessionOpts
+---@param req intercom.core.StreamRequest
+---@return intercom.core.Stream
+function core.stream(opts, req) end
+
 return core

@@ -11,7 +11,14 @@
 ---@field idempotent? boolean # true lets a POST be replayed after a 5xx or a dropped connection
 
 ---@class intercom.DownloadOpts: intercom.RequestOpts
----@field output_file? string # write the body to this file instead of returning it
+---@field output_file? string # stream the body to this file (via FILE.part); the result is a DownloadResult
+---@field sink? fun(chunk: string|nil, err: string|nil): any # LTN12 sink: each piece, then nil at the end
+---@field progress? fun(received: integer, total: integer|nil) # after each piece; total from Content-Length
+
+---@class intercom.DownloadResult
+---@field path? string # output_file
+---@field bytes integer # bytes received
+---@field content_type? string # the response's Content-Type
 
 --- Query parameters of ListAttachedContacts
 ---@class intercom.params.ListAttachedContacts
@@ -827,7 +834,7 @@ function DataExportResource:create(body, opts) end
 --- Download content data export: GET /download/content/data/{job_identifier} (downloadDataExport)
 ---@param job_identifier string|integer
 ---@param opts? intercom.DownloadOpts
----@return string|nil result
+---@return string|intercom.DownloadResult|nil result
 ---@return intercom.Error|nil err
 ---@return intercom.Response|nil response
 function DataExportResource:download(job_identifier, opts) end
