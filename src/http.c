@@ -3,7 +3,8 @@
  * session:perform(req) runs one HTTP exchange to completion and returns
  *   status, headers, body                      on a completed exchange (any status, redirects included)
  *   nil, kind, message, {curl_code, sent}      on a transport failure ("timeout" or "network")
- * and raises only on misuse. During the transfer libcurl's callbacks only append to C buffers owned by the
+ * and raises only on misuse. req.fresh_connect = true sends the request on a new connection (see
+ * ic_session_perform for why a request that must not be sent twice needs one). During the transfer libcurl's callbacks only append to C buffers owned by the
  * userdata: nothing calls back into Lua (that would break coroutines and OpenResty), and every resource
  * (easy handle, header list, output FILE, buffers) hangs off the userdata, so a Lua error raised at any
  * point cannot leak it: the next perform or __gc releases it. */
@@ -398,14 +399,21 @@ static int ic_push_failure(lua_State *L, ic_session *s, CURLcode rc, int file_er
 
 /* ---- methods ------------------------------------------------------------------------------------- */
 
-/* session:perform{method, url, headers?, body?, timeout?, connect_timeout?, output_file?} */
+/* session:perform{method, url, headers?, body?, timeout?, connect_timeout?, output_file?, fresh_connect?}
+ *
+ * fresh_connect: when a reused keep-alive connection turns out closed before a single byte of the answer,
+ * libcurl silently sends the request again on a new connection (Curl_retry_request), POST included, and no
+ * option turns that off while keeping reuse (curl PR #18417 proposes one). The server may well have
+ * received and acted on the first copy. A request on a fresh connection is never replayed that way, so the
+ * caller asks for one whenever the request must reach the server at most once. The new connection joins
+ * the cache as usual and later requests reuse it. */
 static int ic_session_perform(lua_State *L)
 {
     ic_session *s = ic_check_open(L);
     const char *method, *url, *body, *path;
     size_t body_len, url_len;
     long timeout_ms, connect_ms, status = 0;
-    int has_ct, has_body, file_errno = 0;
+    int has_ct, has_body, fresh, file_errno = 0;
     CURLcode rc;
 
     luaL_checktype(L, 2, LUA_TTABLE);
@@ -420,6 +428,11 @@ static int ic_session_perform(lua_State *L)
     lua_getfield(L, 2, "headers");                                /* 7 */
     timeout_ms = ic_field_ms(L, 2, "timeout");
     connect_ms = ic_field_ms(L, 2, "connect_timeout");
+    lua_getfield(L, 2, "fresh_connect");
+    if (!lua_isnil(L, -1) && lua_type(L, -1) != LUA_TBOOLEAN)
+        luaL_error(L, "intercom request: 'fresh_connect' must be a boolean (got %s)", luaL_typename(L, -1));
+    fresh = lua_toboolean(L, -1);
+    lua_pop(L, 1);
     if (!ic_valid_method(method))
         luaL_error(L, "intercom request: invalid HTTP method '%s'", method);
     if (strlen(url) != url_len)
@@ -440,6 +453,7 @@ static int ic_session_perform(lua_State *L)
     curl_easy_setopt(s->easy, CURLOPT_HTTPHEADER, s->req_headers);
     if (timeout_ms > 0) curl_easy_setopt(s->easy, CURLOPT_TIMEOUT_MS, timeout_ms);
     if (connect_ms > 0) curl_easy_setopt(s->easy, CURLOPT_CONNECTTIMEOUT_MS, connect_ms);
+    if (fresh) curl_easy_setopt(s->easy, CURLOPT_FRESH_CONNECT, 1L);
 
     if (path != NULL) {
         /* Opened last: nothing between here and the end of the transfer can raise. */

@@ -179,6 +179,7 @@ function Client:_perform(call)
     local delay, reason, resp
     if raw then
       resp = response.meta(raw, attempt)
+  req.idempotent = idempotent   -- a transport must not replay a non-idempotent request by itself
       remember_rate_limit(self, resp.rate_limit)
       self:_log{ event = "response", method = req.method, url = req.url, status = raw.status, attempt = attempt,
                  duration = elapsed, request_id = resp.request_id,
