@@ -22,10 +22,9 @@ end
 --- idempotent (false: the request must reach the server at most once).
 --- Returns {status, headers, body}, or nil and {kind, message, sent, curl_code}.
 function Transport:request(req)
-  -- libcurl replays a request by itself when a reused connection turns out dead before any answer; only a
-  -- fresh connection rules that out (src/http.c, ic_session_perform). It costs a connect (and a TLS
-  -- handshake) per such request, so only requests that must not run twice pay it.
-  req.fresh_connect = req.idempotent == false
+  -- libcurl replays a request by itself when a reused connection turns out dead before any answer; `once`
+  -- makes the C core rule that out (src/http.c, ic_session_perform) for requests that must not run twice.
+  req.once = req.idempotent == false
   local status, headers, body, details = self.session:perform(req)
   if not status then
     -- on failure the C core returns nil, kind, message, {curl_code, sent}
