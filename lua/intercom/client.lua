@@ -207,6 +207,7 @@ function Client:_perform(call)
       if not delay then
         ctx.attempts, ctx.retryable = attempt, transient
         local result, err = response.interpret(raw, resp, ctx)
+        if err then errors.redact(err, token) end
         return result, err, resp
       end
     else
@@ -218,6 +219,7 @@ function Client:_perform(call)
           message = tostring(terr.message), method = call.method, path = call.path, attempts = attempt,
           retryable = true, curl_code = terr.curl_code, sent = terr.sent,
         }
+        errors.redact(err, token)   -- a custom transport's message is not ours to trust
         self:_log{ event = "error", method = req.method, url = req.url, attempt = attempt, message = tostring(err) }
         return nil, err, nil
       end

@@ -51,12 +51,15 @@ local function python_path()
 end
 
 --- Starts spec/support/test_server.py on a random loopback port.
---- opts.tls = {cert, key} serves HTTPS. Returns {url, pid, dir, control}.
+--- opts.tls = {cert, key} serves HTTPS; opts.demo = true answers like a tiny Intercom when nothing is
+--- scripted (the only way to script an HTTPS server: control.lua speaks plain HTTP). Returns
+--- {url, pid, dir, control}.
 function _M.start(opts)
   opts = opts or {}
   local dir = tmpdir()
   local args = ""
   if opts.tls then args = " --tls " .. sh_quote(opts.tls.cert) .. " " .. sh_quote(opts.tls.key) end
+  if opts.demo then args = args .. " --demo" end
   assert(run(("%s spec/support/test_server.py --port 0%s >%s 2>%s & echo $! >%s"):format(
     sh_quote(python_path()), args, sh_quote(dir .. "/url"), sh_quote(dir .. "/log"), sh_quote(dir .. "/pid"))))
   local url, pid
@@ -81,9 +84,10 @@ function _M.stop(server)
   run("rm -rf " .. sh_quote(server.dir))
 end
 
---- A throwaway CA and a server certificate it signs for 127.0.0.1 and localhost, made with openssl.
---- Returns {dir, ca, cert, key}; remove with remove_certificates().
-function _M.certificates()
+--- A throwaway CA and a server certificate it signs for 127.0.0.1 and localhost (or opts.san, an openssl
+--- subjectAltName value), made with openssl. Returns {dir, ca, cert, key}; remove with remove_certificates().
+function _M.certificates(opts)
+  opts = opts or {}
   local dir = tmpdir()
   local q = function(name) return sh_quote(dir .. "/" .. name) end
   local ext = dir .. "/server.ext"
@@ -91,7 +95,7 @@ function _M.certificates()
   f:write("basicConstraints=critical,CA:FALSE\n",
           "keyUsage=critical,digitalSignature\n",
           "extendedKeyUsage=serverAuth\n",
-          "subjectAltName=DNS:localhost,IP:127.0.0.1\n")
+          "subjectAltName=", opts.san or "DNS:localhost,IP:127.0.0.1", "\n")
   f:close()
   local ec = "-newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes"
   local cmds = {

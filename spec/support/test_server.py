@@ -38,6 +38,8 @@ Script fields (all optional):
   reset           true: every close caused by this script is abortive (SO_LINGER 0: a TCP RST, so the
                   client sees "connection reset by peer" instead of an orderly end of stream)
   hang            true: read the request, then send nothing until the client gives up and closes
+  reflect         true: every "{{name}}" in the body is replaced by the request's header `name` (lowercase),
+                  like a debug page or proxy error page that echoes the request back
   content_length  value of the Content-Length header instead of the real length (the connection is closed
                   after the body, since the framing is then broken)
   close           true: answer with Connection: close and close the connection
@@ -67,7 +69,7 @@ IDLE_TIMEOUT = 300.0
 
 SCRIPT_FIELDS = {
     "status", "headers", "body", "body_base64", "json", "gzip", "chunked", "interim", "delay", "drip",
-    "drop", "content_length", "close", "repeat", "match", "reset", "hang",
+    "drop", "content_length", "close", "repeat", "match", "reset", "hang", "reflect",
 }
 
 
@@ -415,6 +417,9 @@ def serve_script(conn, req, script):
         if not has_header(headers, name):
             headers.append((name, value))
     body = script_body(script, headers)
+    if script.get("reflect"):
+        for name, value in req["headers"].items():
+            body = body.replace(("{{%s}}" % name).encode("latin-1"), value.encode("latin-1", "replace"))
     if script.get("gzip"):
         body = gzip_mod.compress(body)
         headers.append(("Content-Encoding", "gzip"))
