@@ -70,7 +70,7 @@ FUZZ_DIR     := build/fuzz
 FUZZ_SEEDS   ?= ../shared/jsontestsuite/test_parsing
 FUZZ_FLAGS   := -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
 
-.PHONY: fuzz fuzz-build fuzz-coverage
+.PHONY: fuzz fuzz-build fuzz-coverage asan
 
 fuzz-build: $(FUZZ_DIR)/json_fuzz
 
@@ -94,3 +94,31 @@ fuzz-coverage: fuzz/json_fuzz.c src/json.c $(HDRS)
 	cd $(FUZZ_DIR)/cov && LLVM_PROFILE_FILE=json.profraw ./json_fuzz -runs=0 ../corpus ../seeds
 	cd $(FUZZ_DIR)/cov && llvm-profdata merge -o json.profdata json.profraw && \
 	  llvm-cov report ./json_fuzz -instr-profile=json.profdata $(CURDIR)/src/json.c
+
+# The C core with AddressSanitizer + UBSan, and a sanitized host interpreter for it (tools/lua_host.c), for
+# Lua 5.4 (build/asan) and LuaJIT (build/asan-luajit).
+ASAN_CC    ?= clang
+ASAN_FLAGS := -g -O1 -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
+LUAJIT_LIB ?= -lluajit-5.1
+
+asan: build/asan/intercom/core.so build/asan/lua build/asan-luajit/intercom/core.so build/asan-luajit/luajit
+
+build/asan/intercom/core.so: $(SRC) $(HDRS)
+	@mkdir -p $(dir $@)
+	$(ASAN_CC) $(ASAN_FLAGS) $(WARN) $(PICFLAGS) -I$(LUA54_INC) -shared -o $@ $(SRC) $(CURL_LIBS)
+
+build/asan/lua: tools/lua_host.c
+	@mkdir -p $(dir $@)
+	$(ASAN_CC) $(ASAN_FLAGS) -std=c99 -I$(LUA54_INC) -o $@ $< -llua5.4
+
+build/asan-luajit/intercom/core.so: $(SRC) $(HDRS)
+	@mkdir -p $(dir $@)
+	$(ASAN_CC) $(ASAN_FLAGS) $(WARN) $(PICFLAGS) -I$(LUAJIT_INC) -shared -o $@ $(SRC) $(CURL_LIBS)
+
+build/asan-luajit/luajit: tools/lua_host.c
+	@mkdir -p $(dir $@)
+	$(ASAN_CC) $(ASAN_FLAGS) -std=c99 -I$(LUAJIT_INC) -o $@ $< $(LUAJIT_LIB)
+
+# The whole spec suite under valgrind memcheck, then against the ASan + UBSan build (tools/check-memory.sh).
+check-memory: all
+	bash tools/check-memory.sh
