@@ -66,3 +66,64 @@ install: lua54
 
 clean:
 	rm -rf build
+
+# ---- reliability: fuzzing and memory checks (README, "Reliability") ---------------------------------------
+
+FUZZ_CC      ?= clang
+FUZZ_SECONDS ?= 60
+FUZZ_DIR     := build/fuzz
+FUZZ_SEEDS   ?= ../shared/jsontestsuite/test_parsing
+FUZZ_FLAGS   := -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
+
+.PHONY: fuzz fuzz-build fuzz-coverage asan
+
+fuzz-build: $(FUZZ_DIR)/json_fuzz
+
+$(FUZZ_DIR)/json_fuzz: fuzz/json_fuzz.c src/json.c $(HDRS)
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_FLAGS) -std=c99 -Wall -Wextra -I$(LUA54_INC) -o $@ fuzz/json_fuzz.c src/json.c -llua5.4 -lm
+
+# The JSON decoder and encode round trip under libFuzzer + ASan + UBSan, for FUZZ_SECONDS. The seed corpus
+# (JSONTestSuite) is copied at run time; new inputs accumulate in build/fuzz/corpus between runs.
+fuzz: $(FUZZ_DIR)/json_fuzz
+	@mkdir -p $(FUZZ_DIR)/corpus $(FUZZ_DIR)/seeds $(FUZZ_DIR)/artifacts
+	cp $(FUZZ_SEEDS)/*.json $(FUZZ_DIR)/seeds/
+	$(FUZZ_DIR)/json_fuzz -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 -dict=fuzz/json.dict \
+	  -max_len=131072 -timeout=10 -artifact_prefix=$(FUZZ_DIR)/artifacts/ $(FUZZ_DIR)/corpus $(FUZZ_DIR)/seeds
+
+# Line coverage of src/json.c reached by the fuzz corpus (build/fuzz/corpus + the seeds), with llvm-cov.
+fuzz-coverage: fuzz/json_fuzz.c src/json.c $(HDRS)
+	@mkdir -p $(FUZZ_DIR)/cov
+	$(FUZZ_CC) -g -O1 -fsanitize=fuzzer -fprofile-instr-generate -fcoverage-mapping -std=c99 -I$(LUA54_INC) \
+	  -o $(FUZZ_DIR)/cov/json_fuzz fuzz/json_fuzz.c src/json.c -llua5.4 -lm
+	cd $(FUZZ_DIR)/cov && LLVM_PROFILE_FILE=json.profraw ./json_fuzz -runs=0 ../corpus ../seeds
+	cd $(FUZZ_DIR)/cov && llvm-profdata merge -o json.profdata json.profraw && \
+	  llvm-cov report ./json_fuzz -instr-profile=json.profdata $(CURDIR)/src/json.c
+
+# The C core with AddressSanitizer + UBSan, and a sanitized host interpreter for it (tools/lua_host.c), for
+# Lua 5.4 (build/asan) and LuaJIT (build/asan-luajit).
+ASAN_CC    ?= clang
+ASAN_FLAGS := -g -O1 -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
+LUAJIT_LIB ?= -lluajit-5.1
+
+asan: build/asan/intercom/core.so build/asan/lua build/asan-luajit/intercom/core.so build/asan-luajit/luajit
+
+build/asan/intercom/core.so: $(SRC) $(HDRS)
+	@mkdir -p $(dir $@)
+	$(ASAN_CC) $(ASAN_FLAGS) $(WARN) $(PICFLAGS) -I$(LUA54_INC) -shared -o $@ $(SRC) $(CURL_LIBS)
+
+build/asan/lua: tools/lua_host.c
+	@mkdir -p $(dir $@)
+	$(ASAN_CC) $(ASAN_FLAGS) -std=c99 -I$(LUA54_INC) -o $@ $< -llua5.4
+
+build/asan-luajit/intercom/core.so: $(SRC) $(HDRS)
+	@mkdir -p $(dir $@)
+	$(ASAN_CC) $(ASAN_FLAGS) $(WARN) $(PICFLAGS) -I$(LUAJIT_INC) -shared -o $@ $(SRC) $(CURL_LIBS)
+
+build/asan-luajit/luajit: tools/lua_host.c
+	@mkdir -p $(dir $@)
+	$(ASAN_CC) $(ASAN_FLAGS) -std=c99 -I$(LUAJIT_INC) -o $@ $< $(LUAJIT_LIB)
+
+# The whole spec suite under valgrind memcheck, then against the ASan + UBSan build (tools/check-memory.sh).
+check-memory: all
+	bash tools/check-memory.sh

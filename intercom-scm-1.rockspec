@@ -43,6 +43,7 @@ build = {
       ["intercom.resource"] = "lua/intercom/resource.lua",
       ["intercom.response"] = "lua/intercom/response.lua",
       ["intercom.retry"] = "lua/intercom/retry.lua",
+      ["intercom.throttle"] = "lua/intercom/throttle.lua",
       ["intercom.url"] = "lua/intercom/url.lua",
       ["intercom.webhooks"] = "lua/intercom/webhooks.lua",
       ["intercom.transport.curl"] = "lua/intercom/transport/curl.lua",

@@ -14,6 +14,10 @@
 # unless the only roots given are spec files other than contract_spec.lua. INTERCOM_PRISM_URL already set
 # in the environment means "use that Prism" (nothing is started). If Prism cannot be installed or started,
 # INTERCOM_PRISM_ERROR says why and the contract spec fails on it (it never skips).
+#
+# Hooks for `make check-memory` (tools/check-memory.sh): SPEC_WRAPPER goes before the interpreter (e.g.
+# "valgrind --error-exitcode=99 ..."); SPEC_LUA54 and SPEC_LUAJIT replace "lua5.4 build/5.4" and
+# "luajit build/luajit" (interpreter, then the directory of intercom/core.so); an empty one skips it.
 set -u
 
 cd "$(dirname "$0")/.." || exit 1
@@ -119,7 +123,7 @@ run_busted() {
     echo "=== busted under $label ==="
     LUA_PATH='lua/?.lua;lua/?/init.lua;spec/?.lua;;' \
     LUA_CPATH="$cpath/?.so;;" \
-        "$lua" /usr/bin/busted --lang=en --pattern=_spec "$@" "${roots[@]}" 2>&1 | tee "$log"
+        ${SPEC_WRAPPER:-} "$lua" /usr/bin/busted --lang=en --pattern=_spec "$@" "${roots[@]}" 2>&1 | tee "$log"
     rc=${PIPESTATUS[0]}
 
     # The terminal handlers end with "N successes / N failures / N errors / N pending : T seconds"
@@ -147,8 +151,12 @@ run_busted() {
     failed=$((failed + f + e))
 }
 
-run_busted "lua5.4" lua5.4 build/5.4 "$@"
-run_busted "luajit" luajit build/luajit "$@"
+lua54=${SPEC_LUA54-lua5.4 build/5.4}
+luajit=${SPEC_LUAJIT-luajit build/luajit}
+# shellcheck disable=SC2086 # "interpreter cpath" is meant to split into two words
+[ -n "$lua54" ] && run_busted "lua5.4" $lua54 "$@"
+# shellcheck disable=SC2086
+[ -n "$luajit" ] && run_busted "luajit" $luajit "$@"
 
 echo
 echo "$passed passed, $failed failed"

@@ -281,3 +281,36 @@ describe("webhooks.parse and webhooks.handle", function()
     assert.equal(webhooks, require("intercom").webhooks)
   end)
 end)
+
+describe("webhook signatures against tampering", function()
+  -- Flips bit `b` (0-159) of a 40-digit hex string, with arithmetic only (runs in Lua 5.4 and LuaJIT).
+  local function flip_bit(hex, b)
+    local i = math.floor(b / 4) + 1
+    local v, m = tonumber(hex:sub(i, i), 16), 2 ^ (b % 4)
+    v = (math.floor(v / m) % 2 == 1) and v - m or v + m
+    return hex:sub(1, i - 1) .. ("%x"):format(v) .. hex:sub(i + 1)
+  end
+
+  it("rejects every one-bit change of the signature", function()
+    local hex = SIGNATURE:sub(6)
+    for b = 0, 159 do
+      local sig = "sha1=" .. flip_bit(hex, b)
+      assert.same({ false, "signature mismatch" }, { webhooks.verify(BODY, sig, SECRET) }, "bit " .. b)
+    end
+  end)
+
+  it("rejects a body that was decoded and re-encoded, truncated, or extended", function()
+    local reencoded = core.json_encode(assert(core.json_decode(BODY)))
+    assert.not_equal(BODY, reencoded)
+    for _, body in ipairs{ reencoded, BODY:sub(1, -2), BODY:sub(2), " " .. BODY, BODY .. BODY, "" } do
+      assert.same({ false, "signature mismatch" }, { webhooks.verify(body, SIGNATURE, SECRET) })
+      assert.same({ nil, "signature mismatch" }, { webhooks.handle(body, SIGNATURE, SECRET) })
+    end
+  end)
+
+  it("rejects a secret that differs in case, whitespace or a trailing newline", function()
+    for _, secret in ipairs{ SECRET:upper(), SECRET .. "\n", " " .. SECRET, SECRET:sub(1, -2) } do
+      assert.same({ false, "signature mismatch" }, { webhooks.verify(BODY, SIGNATURE, secret) })
+    end
+  end)
+end)

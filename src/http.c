@@ -3,7 +3,8 @@
  * session:perform(req) runs one HTTP exchange to completion and returns
  *   status, headers, body                      on a completed exchange (any status, redirects included)
  *   nil, kind, message, {curl_code, sent}      on a transport failure ("timeout" or "network")
- * and raises only on misuse. During the transfer libcurl's callbacks only append to C buffers owned by the
+ * and raises only on misuse. req.once = true makes sure libcurl sends the request at most once (see
+ * ic_session_perform). During the transfer libcurl's callbacks only append to C buffers owned by the
  * userdata: nothing calls back into Lua (that would break coroutines and OpenResty), and every resource
  * (easy handle, header list, output FILE, buffers) hangs off the userdata, so a Lua error raised at any
  * point cannot leak it: the next perform or __gc releases it. */
@@ -28,6 +29,8 @@ typedef struct ic_session {
     FILE *out;                      /* output_file of the request being run */
     int out_errno;                  /* errno of a failed write to out */
     int oom;                        /* a callback ran out of memory */
+    const char *up;                 /* body of a request sent `once`, read by ic_on_read (the Lua string */
+    size_t up_len, up_off;          /* stays on the stack for the whole transfer) */
     ic_buffer head;                 /* header lines of the final response (interim ones dropped) */
     ic_buffer body;
     char errbuf[CURL_ERROR_SIZE];
@@ -59,6 +62,8 @@ static void ic_request_cleanup(ic_session *s)
     }
     s->out_errno = 0;
     s->oom = 0;
+    s->up = NULL;
+    s->up_len = s->up_off = 0;
     ic_buffer_clear(&s->head, IC_KEEP_BYTES);
     ic_buffer_clear(&s->body, IC_KEEP_BYTES);
 }
@@ -112,6 +117,18 @@ static size_t ic_on_body(char *p, size_t size, size_t n, void *ud)
         return 0;
     }
     return len;
+}
+
+/* Hands libcurl the body of a request sent `once`. There is deliberately no seek callback: libcurl can then
+ * not rewind the body, so it cannot replay the request by itself (see ic_session_perform). */
+static size_t ic_on_read(char *p, size_t size, size_t n, void *ud)
+{
+    ic_session *s = (ic_session *)ud;
+    size_t room = size * n, left = s->up_len - s->up_off;
+    if (room > left) room = left;
+    memcpy(p, s->up + s->up_off, room);
+    s->up_off += room;
+    return room;
 }
 
 /* ---- argument checking ----------------------------------------------------------------------------- */
@@ -259,9 +276,10 @@ static void ic_apply_session_options(ic_session *s)
 }
 
 /* Method and body. The body is sent byte for byte with POSTFIELDS (the Lua string stays on the stack for
- * the whole transfer, so libcurl need not copy it); any method other than POST is named with
- * CUSTOMREQUEST. POST, PUT and PATCH without a body still send "Content-Length: 0". */
-static int ic_apply_method(ic_session *s, const char *method, const char *body, size_t body_len)
+ * the whole transfer, so libcurl need not copy it), or, for a request sent `once`, through ic_on_read; any
+ * method other than POST is named with CUSTOMREQUEST. POST, PUT and PATCH without a body still send
+ * "Content-Length: 0". */
+static int ic_apply_method(ic_session *s, const char *method, const char *body, size_t body_len, int once)
 {
     CURL *e = s->easy;
     int is_post = strcmp(method, "POST") == 0;
@@ -275,7 +293,15 @@ static int ic_apply_method(ic_session *s, const char *method, const char *body, 
     }
     if (body != NULL || is_post || strcmp(method, "PUT") == 0 || strcmp(method, "PATCH") == 0) {
         curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)body_len);
-        curl_easy_setopt(e, CURLOPT_POSTFIELDS, body != NULL ? body : "");
+        if (once && body_len > 0) {
+            s->up = body;
+            s->up_len = body_len;
+            curl_easy_setopt(e, CURLOPT_POST, 1L);
+            curl_easy_setopt(e, CURLOPT_READFUNCTION, ic_on_read);
+            curl_easy_setopt(e, CURLOPT_READDATA, (void *)s);
+        } else {
+            curl_easy_setopt(e, CURLOPT_POSTFIELDS, body != NULL ? body : "");
+        }
         if (!is_post) curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, method);
         return 1;
     }
@@ -384,7 +410,12 @@ static int ic_push_failure(lua_State *L, ic_session *s, CURLcode rc, int file_er
     while (n > 0 && ic_is_space(s->errbuf[n - 1])) s->errbuf[--n] = '\0';
     lua_pushnil(L);
     lua_pushstring(L, rc == CURLE_OPERATION_TIMEDOUT ? "timeout" : "network");
-    if (s->oom)
+    if (rc == CURLE_SEND_FAIL_REWIND && s->up != NULL)
+        /* libcurl wanted to replay a request sent `once` and could not: say what happened instead. */
+        lua_pushfstring(L, "connection lost before any answer (%s); not sent again, as the request may have "
+                        "reached the server", (n > 0 && strstr(s->errbuf, "rewind") == NULL) ? s->errbuf
+                        : "closed by the server");
+    else if (s->oom)
         lua_pushfstring(L, "%s: out of memory while receiving the response", what);
     else if (file_errno != 0)
         lua_pushfstring(L, "%s: output file: %s", what, strerror(file_errno));
@@ -398,14 +429,24 @@ static int ic_push_failure(lua_State *L, ic_session *s, CURLcode rc, int file_er
 
 /* ---- methods ------------------------------------------------------------------------------------- */
 
-/* session:perform{method, url, headers?, body?, timeout?, connect_timeout?, output_file?} */
+/* session:perform{method, url, headers?, body?, timeout?, connect_timeout?, output_file?, once?}
+ *
+ * once: when a reused keep-alive connection turns out closed before a single byte of the answer, libcurl
+ * silently sends the request again on a new connection (Curl_retry_request), POST included, and no option
+ * turns that off (curl PR #18417 proposes one). The server may well have received and acted on the first
+ * copy. Two ways rule the replay out:
+ *  - a body that libcurl cannot rewind: sent through a read callback with no seek callback, the replay
+ *    fails with CURLE_SEND_FAIL_REWIND before anything goes out again. Costs nothing: the connection is
+ *    reused as usual. (libcurl 7.x and 8.x both skip the rewind when no body byte was read, hence:)
+ *  - a fresh connection, for a request without a body: libcurl only replays on a reused connection. Costs
+ *    a connect and a TLS handshake; the new connection then joins the cache and later requests reuse it. */
 static int ic_session_perform(lua_State *L)
 {
     ic_session *s = ic_check_open(L);
     const char *method, *url, *body, *path;
     size_t body_len, url_len;
     long timeout_ms, connect_ms, status = 0;
-    int has_ct, has_body, file_errno = 0;
+    int has_ct, has_body, once, file_errno = 0;
     CURLcode rc;
 
     luaL_checktype(L, 2, LUA_TTABLE);
@@ -420,6 +461,11 @@ static int ic_session_perform(lua_State *L)
     lua_getfield(L, 2, "headers");                                /* 7 */
     timeout_ms = ic_field_ms(L, 2, "timeout");
     connect_ms = ic_field_ms(L, 2, "connect_timeout");
+    lua_getfield(L, 2, "once");
+    if (!lua_isnil(L, -1) && lua_type(L, -1) != LUA_TBOOLEAN)
+        luaL_error(L, "intercom request: 'once' must be a boolean (got %s)", luaL_typename(L, -1));
+    once = lua_toboolean(L, -1);
+    lua_pop(L, 1);
     if (!ic_valid_method(method))
         luaL_error(L, "intercom request: invalid HTTP method '%s'", method);
     if (strlen(url) != url_len)
@@ -431,7 +477,7 @@ static int ic_session_perform(lua_State *L)
     ic_apply_session_options(s);
     has_ct = ic_build_headers(L, s, 7);
     curl_easy_setopt(s->easy, CURLOPT_URL, url);
-    has_body = ic_apply_method(s, method, body, body_len);
+    has_body = ic_apply_method(s, method, body, body_len, once);
     /* libcurl would add "Expect: 100-continue" to larger bodies (an extra round trip, and some servers
      * mishandle it) and "Content-Type: application/x-www-form-urlencoded" to POSTFIELDS: the caller's
      * headers are the only source of truth. */
@@ -440,6 +486,7 @@ static int ic_session_perform(lua_State *L)
     curl_easy_setopt(s->easy, CURLOPT_HTTPHEADER, s->req_headers);
     if (timeout_ms > 0) curl_easy_setopt(s->easy, CURLOPT_TIMEOUT_MS, timeout_ms);
     if (connect_ms > 0) curl_easy_setopt(s->easy, CURLOPT_CONNECTTIMEOUT_MS, connect_ms);
+    if (once && s->up == NULL) curl_easy_setopt(s->easy, CURLOPT_FRESH_CONNECT, 1L);
 
     if (path != NULL) {
         /* Opened last: nothing between here and the end of the transfer can raise. */

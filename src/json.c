@@ -492,6 +492,11 @@ static void ic_encode_number(ic_encoder *e, int idx)
     v = lua_tonumber(e->L, idx);
     if (v != v || v == (lua_Number)HUGE_VAL || v == -(lua_Number)HUGE_VAL)
         ic_efail(e, v != v ? "cannot encode NaN" : "cannot encode an infinite number");
+    if (v == 0 && signbit(v)) {
+        /* "-0" would read back as the integer 0: keep the float and its sign, so a round trip is exact. */
+        ic_put(e, "-0.0", 4);
+        return;
+    }
     if (v == floor(v) && fabs(v) < 1e17) {
         /* Integral: write it as an integer (Intercom's integer fields reject "3.0" in strict validators). */
         n = snprintf(buf, sizeof buf, "%.0f", (double)v);

@@ -138,10 +138,11 @@ static void ic_hmac_sha1(const unsigned char *key, size_t keylen, const unsigned
 }
 
 /* Equal iff all n bytes match; the time taken depends on n only, so a forger learns nothing about how
- * many leading bytes of a guessed signature were right. */
+ * many leading bytes of a guessed signature were right. `volatile` keeps the compiler from turning the
+ * loop into an early-exit comparison (the same precaution as OpenSSL's CRYPTO_memcmp). */
 static int ic_digest_equal(const unsigned char *a, const unsigned char *b, size_t n)
 {
-    unsigned char diff = 0;
+    volatile unsigned char diff = 0;
     size_t i;
     for (i = 0; i < n; i++) diff |= (unsigned char)(a[i] ^ b[i]);
     return diff == 0;

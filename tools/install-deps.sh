@@ -9,7 +9,8 @@ set -euo pipefail
 pkgs=(build-essential pkg-config ca-certificates python3
       lua5.4 liblua5.4-dev luajit2 libluajit2-5.1-dev libcurl4-openssl-dev
       lua-cjson lua-busted lua-check lua-socket luarocks openssl curl
-      nginx-light libnginx-mod-http-lua)
+      nginx-light libnginx-mod-http-lua
+      clang libclang-rt-14-dev llvm valgrind)   # make fuzz, make fuzz-coverage, make check-memory
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -14,6 +14,7 @@ local misuse = require "intercom.misuse"
 local resource = require "intercom.resource"
 local pager = require "intercom.pager"
 local download = require "intercom.download"
+local throttle = require "intercom.throttle"
 
 local _M = {}
 
@@ -70,6 +71,7 @@ function _M.new(opts)
     _timeout = o.timeout or _M.DEFAULT_TIMEOUT,
     _connect_timeout = o.connect_timeout or _M.DEFAULT_CONNECT_TIMEOUT,
     _logger = o.logger,
+    _throttle = o.rate_limit == "auto" and throttle.new() or nil,
   }, Client)
   tokens[self] = o.token
   o.token = nil
@@ -163,6 +165,17 @@ end
 
 local function remember_rate_limit(self, rl)
   if rl.limit or rl.remaining or rl.reset then self.rate_limit = rl end
+  if self._throttle then self._throttle:update(rl) end
+end
+
+-- rate_limit = "auto": wait for this request's slot in the rate-limit window (intercom.throttle).
+local function pace(self, transport, req)
+  local wait = self._throttle:acquire(core.wall())
+  if wait <= 0 then return end
+  self:_log{ event = "throttle", method = req.method, url = req.url, delay = wait,
+             message = string.format("throttling %s %s for %.2f s (rate limit: %s left, reset at %s)", req.method,
+               req.url, wait, tostring(self.rate_limit.remaining), tostring(self.rate_limit.reset)) }
+  sleep(transport, wait)
 end
 
 --- Sends one call, with retries. `call`: what ("contacts:find"), method, path (expanded), params,
@@ -184,6 +197,7 @@ function Client:_perform(call)
     receiver = call.receiver,     -- a download's (intercom.download): takes the body of a 2xx piece by piece
   }
   local idempotent = retry.idempotent(call.method, call.idempotent or opts.idempotent)
+  req.idempotent = idempotent   -- a transport must not replay a non-idempotent request by itself
   local max_retries = opts.max_retries or self._max_retries
   local ctx = { method = call.method, path = call.path, decode = core.json_decode, raw = call.raw }
   local attempt = 0
@@ -191,6 +205,7 @@ function Client:_perform(call)
     attempt = attempt + 1
     self:_log{ event = "request", method = req.method, url = req.url, attempt = attempt,
                message = req.method .. " " .. req.url .. (attempt > 1 and (" (attempt " .. attempt .. ")") or "") }
+    if self._throttle then pace(self, transport, req) end
     local started = core.now()
     local raw, terr = transport:request(req)
     local elapsed = core.now() - started
@@ -210,6 +225,7 @@ function Client:_perform(call)
       if not delay then
         ctx.attempts, ctx.retryable = attempt, transient
         local result, err = response.interpret(raw, resp, ctx)
+        if err then errors.redact(err, token) end
         return result, err, resp
       end
     else
@@ -221,6 +237,7 @@ function Client:_perform(call)
           message = tostring(terr.message), method = call.method, path = call.path, attempts = attempt,
           retryable = terr.retryable ~= false, curl_code = terr.curl_code, sent = terr.sent,
         }
+        errors.redact(err, token)   -- a custom transport's message is not ours to trust
         self:_log{ event = "error", method = req.method, url = req.url, attempt = attempt, message = tostring(err) }
         return nil, err, nil
       end

@@ -2,7 +2,8 @@
 --
 -- Every error carries enough to act on: what kind of failure, the HTTP status, Intercom's own code and
 -- message, the request id to quote to Intercom support, whether retrying could help, and the response.
--- It never carries the token: nothing here ever sees request headers.
+-- It never carries the token: nothing here ever sees request headers, and `redact` removes it from what a
+-- server echoed back.
 
 ---@class intercom.Error
 ---@field kind "api"|"network"|"timeout"|"decode"|"rate_limited"
@@ -53,6 +54,38 @@ function _M.new(fields)
   fields.retryable = fields.retryable and true or false
   fields.attempts = fields.attempts or 1
   return setmetatable(fields, Error)
+end
+
+-- Shorter secrets are not redacted: replacing every "t" of a message would destroy it and hide nothing.
+local MIN_SECRET = 8
+
+local function scrub(v, pattern)
+  if type(v) == "string" then return (v:gsub(pattern, "[REDACTED]")) end
+  return v
+end
+
+--- Replaces every occurrence of `secret` in the error's texts: a server or proxy that echoes the request's
+--- headers into its answer (debug pages, some WAF error pages) must not put the token into a log line.
+--- Covers the error's own strings, Intercom's `errors` list and the response headers.
+---@param err intercom.Error
+---@param secret string|nil
+---@return intercom.Error
+function _M.redact(err, secret)
+  if type(secret) ~= "string" or #secret < MIN_SECRET then return err end
+  local pattern = secret:gsub("%W", "%%%0")
+  for k, v in pairs(err) do err[k] = scrub(v, pattern) end
+  if type(err.errors) == "table" then
+    for _, e in ipairs(err.errors) do
+      if type(e) == "table" then
+        for k, v in pairs(e) do e[k] = scrub(v, pattern) end
+      end
+    end
+  end
+  local resp = err.response
+  if type(resp) == "table" and type(resp.headers) == "table" then
+    for k, v in pairs(resp.headers) do resp.headers[k] = scrub(v, pattern) end
+  end
+  return err
 end
 
 --- True when `v` is an intercom error object.

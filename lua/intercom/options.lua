@@ -153,6 +153,12 @@ checkers.query = function(v, name)
   return copy
 end
 
+-- rate_limit: "auto" paces requests from the rate-limit headers (intercom.throttle); false is the default.
+checkers.rate_limit = function(v, name)
+  if v ~= "auto" and v ~= false then fail(name, "expected \"auto\" or false, got " .. tostring(v)) end
+  return v
+end
+
 local CLIENT = {
   token = checkers.token,
   region = checkers.region,
@@ -166,6 +172,7 @@ local CLIENT = {
   user_agent = header_string,
   proxy = typed("string"),
   ca_file = typed("string"),
+  rate_limit = checkers.rate_limit,
 }
 
 local REQUEST = {

@@ -40,13 +40,17 @@ end
 local function check_path_param(v, what, name)
   local t = type(v)
   if t == "number" then
-    if v ~= math.floor(v) or v ~= v or v == math.huge or v == -math.huge then
+    -- Integral and within 64 bits (2^63 itself is not): anything else has no exact decimal id.
+    if v ~= v or v ~= math.floor(v) or v >= 2 ^ 63 or v < -2 ^ 63 then
       misuse.raise(what .. ": path parameter " .. name .. " must be a string or an integer, got " .. tostring(v))
     end
     return string.format("%d", v)
   end
+  if t == "nil" then
+    misuse.raise(what .. ": missing path parameter " .. name .. " (got nil)")
+  end
   if t ~= "string" then
-    misuse.raise(what .. ": missing path parameter " .. name .. " (got " .. t .. ")")
+    misuse.raise(what .. ": path parameter " .. name .. " must be a string or an integer, got " .. t)
   end
   if v == "" then misuse.raise(what .. ": path parameter " .. name .. " is empty") end
   return v

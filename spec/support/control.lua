@@ -16,9 +16,13 @@ local _M = {}
 
 local tointeger = math.tointeger -- nil in LuaJIT
 
+-- Set while a function of a control.at(url) table runs: the server it talks to instead of the default.
+local current_base
+
 --- The base URL of the running test server (from INTERCOM_TEST_SERVER, set by spec/run.sh).
 ---@return string
 function _M.url()
+  if current_base then return current_base end
   local url = os.getenv("INTERCOM_TEST_SERVER")
   if url == nil or url == "" then
     error("INTERCOM_TEST_SERVER is not set: run the tests through `bash spec/run.sh` or `make test`, "
@@ -136,6 +140,36 @@ end
 ---@return table
 function _M.stats()
   return call("GET", "stats")
+end
+
+--- Makes the server enforce a rate limit like Intercom's: `limit` requests per window of `window` whole
+--- seconds; every answer carries X-RateLimit-* and a request over the limit gets a 429. nil switches it off.
+---@param limit integer|nil
+---@param window integer|nil
+function _M.rate_limit(limit, window)
+  return call("POST", "ratelimit", limit == nil and "null" or cjson.encode{ limit = limit, window = window or 1 })
+end
+
+local function pack(...) return { n = select("#", ...), ... } end
+
+--- The same control functions for another test server (one a spec started itself, see support.servers).
+---@param base string the server's base URL
+---@return table
+function _M.at(base)
+  local bound = {}
+  for name, fn in pairs(_M) do
+    if name ~= "at" then
+      bound[name] = function(...)
+        local saved = current_base
+        current_base = (base:gsub("/+$", ""))
+        local res = pack(pcall(fn, ...))
+        current_base = saved
+        if not res[1] then error(res[2], 2) end
+        return (table.unpack or unpack)(res, 2, res.n)
+      end
+    end
+  end
+  return bound
 end
 
 return _M

@@ -1,11 +1,13 @@
 #!/usr/bin/env python3
 """Scriptable HTTP/1.1 test server for the intercom-lua specs (Python 3 standard library only).
 
-    python3 spec/support/test_server.py [--port N] [--host 127.0.0.1] [--demo]
+    python3 spec/support/test_server.py [--port N] [--host 127.0.0.1] [--demo] [--tls CERT KEY]
 
-Prints one line, the base URL (http://127.0.0.1:PORT), then serves until SIGTERM/SIGINT. One thread per
-connection, HTTP/1.1 keep-alive, request bodies by Content-Length or chunked. The HTTP handling is written
-over plain sockets (not http.server) because the fault modes need byte-level control.
+Prints one line, the base URL (http://127.0.0.1:PORT, or https:// with --tls), then serves until
+SIGTERM/SIGINT. One thread per connection, HTTP/1.1 keep-alive, request bodies by Content-Length or chunked.
+The HTTP handling is written over plain sockets (not http.server) because the fault modes need byte-level
+control. --tls serves HTTPS with the given PEM certificate chain and key (the TLS handshake runs in the
+connection's thread; a client that rejects the certificate just ends that connection).
 
 Control API (JSON in and out, never recorded as requests):
   POST /__control/reset      clear queue, default, recorded requests and stats
@@ -13,6 +15,10 @@ Control API (JSON in and out, never recorded as requests):
   POST /__control/default    one script used when no queued script matches; null clears it
   GET  /__control/requests   every recorded request, in arrival order
   GET  /__control/stats      {open, max_open, total, connections, accepted}
+  POST /__control/ratelimit  {limit, window}: enforce a rate limit like Intercom's on every scripted request
+                             (windows of `window` whole seconds aligned to the epoch; every answer carries
+                             X-RateLimit-Limit/Remaining/Reset; over the limit a 429 error.list is sent
+                             instead of the script, which stays queued); null switches it off
 
 Script fields (all optional):
   status          integer, default 200
@@ -29,6 +35,11 @@ Script fields (all optional):
                   Content-Length) and half of the body, then close. Note: libcurl replays a request once,
                   on a new connection, when a *reused* connection closes without any answer; to make such
                   a drop reach the caller, give it repeat = 2 (or drop on a connection's first request)
+  reset           true: every close caused by this script is abortive (SO_LINGER 0: a TCP RST, so the
+                  client sees "connection reset by peer" instead of an orderly end of stream)
+  hang            true: read the request, then send nothing until the client gives up and closes
+  reflect         true: every "{{name}}" in the body is replaced by the request's header `name` (lowercase),
+                  like a debug page or proxy error page that echoes the request back
   content_length  value of the Content-Length header instead of the real length (the connection is closed
                   after the body, since the framing is then broken)
   close           true: answer with Connection: close and close the connection
@@ -44,6 +55,8 @@ import json
 import os
 import signal
 import socket
+import ssl
+import struct
 import sys
 import threading
 import time
@@ -56,7 +69,7 @@ IDLE_TIMEOUT = 300.0
 
 SCRIPT_FIELDS = {
     "status", "headers", "body", "body_base64", "json", "gzip", "chunked", "interim", "delay", "drip",
-    "drop", "content_length", "close", "repeat", "match",
+    "drop", "content_length", "close", "repeat", "match", "reset", "hang", "reflect",
 }
 
 
@@ -79,6 +92,9 @@ class State:
         self.connections = 0     # connections that carried a recorded request (since the last reset)
         self.accepted = 0        # every TCP connection accepted (since the last reset), control ones too
         self.next_conn = 0       # connection ids are never reused, not even across resets
+        self.ratelimit = None    # {limit, window} when /__control/ratelimit switched it on
+        self.rl_window = None    # start of the current rate-limit window, and requests counted in it
+        self.rl_used = 0
 
     def reset(self):
         with self.lock:
@@ -92,6 +108,9 @@ class State:
             self.total = 0
             self.connections = 0
             self.accepted = 0
+            self.ratelimit = None
+            self.rl_window = None
+            self.rl_used = 0
 
     def new_connection(self):
         with self.lock:
@@ -110,6 +129,13 @@ class State:
             if conn.counted_epoch != self.epoch:
                 conn.counted_epoch = self.epoch
                 self.connections += 1
+            if self.ratelimit is not None:
+                over, req["rl_headers"] = self.count_rate_limited(req["wall"])
+                req["rate_limited"] = over
+                if over:
+                    return {"status": 429, "json": {
+                        "type": "error.list", "request_id": "testserver-429",
+                        "errors": [{"code": "rate_limit_exceeded", "message": "Rate Limit Exceeded"}]}}
             for i, entry in enumerate(self.queue):
                 script = entry[0]
                 if matches(script.get("match"), req):
@@ -118,6 +144,17 @@ class State:
                         del self.queue[i]
                     return script
             return self.default
+
+    def count_rate_limited(self, wall):
+        """Counts one request against the rate limit (lock held): (over the limit?, headers to send)."""
+        limit, window = self.ratelimit["limit"], self.ratelimit["window"]
+        start = int(wall // window) * window
+        if start != self.rl_window:
+            self.rl_window, self.rl_used = start, 0
+        self.rl_used += 1
+        headers = [("X-RateLimit-Limit", str(limit)), ("X-RateLimit-Remaining", str(max(0, limit - self.rl_used))),
+                   ("X-RateLimit-Reset", str(start + window))]
+        return self.rl_used > limit, headers
 
     def done(self, req):
         with self.lock:
@@ -165,6 +202,15 @@ def check_script(s):
     return s
 
 
+def check_ratelimit(r):
+    if r is None:
+        return None
+    if (not isinstance(r, dict) or set(r) - {"limit", "window"} or not isinstance(r.get("limit"), int)
+            or r["limit"] < 0 or not isinstance(r.get("window"), int) or r["window"] < 1):
+        raise BadRequest("ratelimit must be null or {limit: integer >= 0, window: whole seconds >= 1}")
+    return r
+
+
 # ---- HTTP plumbing -----------------------------------------------------------------------------------
 
 class Conn:
@@ -173,6 +219,7 @@ class Conn:
         self.id = conn_id
         self.rfile = sock.makefile("rb")
         self.counted_epoch = -1
+        self.abort = False       # close with a TCP RST instead of a FIN
 
     def readline(self):
         line = self.rfile.readline(MAX_LINE + 1)
@@ -188,11 +235,28 @@ class Conn:
             self.rfile.close()
         except OSError:
             pass
+        if self.abort:
+            # Linger on, timeout 0: close() discards unsent data and sends RST. No shutdown() first: that
+            # would send the FIN this mode exists to avoid.
+            try:
+                self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+            except OSError:
+                pass
+            self.sock.close()
+            return
         try:
             self.sock.shutdown(socket.SHUT_RDWR)
         except OSError:
             pass
         self.sock.close()
+
+    def wait_for_close(self):
+        """Sends nothing and returns once the client has closed its end (or the idle timeout passed)."""
+        try:
+            while self.sock.recv(4096):
+                pass
+        except OSError:
+            pass
 
 
 def read_request(conn):
@@ -248,7 +312,7 @@ def read_request(conn):
     path, _, query = target.partition("?")
     return {
         "method": method, "path": path, "query": query, "target": target, "version": version,
-        "headers": headers, "raw_body": body, "time": time.monotonic(), "conn": conn.id,
+        "headers": headers, "raw_body": body, "time": time.monotonic(), "wall": time.time(), "conn": conn.id,
     }
 
 
@@ -331,8 +395,13 @@ def script_body(script, headers):
 
 def serve_script(conn, req, script):
     """Answers with a script; returns whether the connection must be closed."""
+    if script.get("reset"):
+        conn.abort = True
     if script.get("delay"):
         time.sleep(float(script["delay"]))
+    if script.get("hang"):
+        conn.wait_for_close()
+        return True
     if script.get("drop") == "before_headers":
         return True
     for interim in script.get("interim") or []:
@@ -344,7 +413,13 @@ def serve_script(conn, req, script):
     for name, value in (script.get("headers") or {}).items():
         for v in (value if isinstance(value, list) else [value]):
             headers.append((name, v if isinstance(v, str) else json.dumps(v)))
+    for name, value in req.get("rl_headers") or []:
+        if not has_header(headers, name):
+            headers.append((name, value))
     body = script_body(script, headers)
+    if script.get("reflect"):
+        for name, value in req["headers"].items():
+            body = body.replace(("{{%s}}" % name).encode("latin-1"), value.encode("latin-1", "replace"))
     if script.get("gzip"):
         body = gzip_mod.compress(body)
         headers.append(("Content-Encoding", "gzip"))
@@ -409,14 +484,14 @@ def public_request(r):
     return {
         "method": r["method"], "path": r["path"], "query": r["query"], "target": r["target"],
         "headers": r["headers"], "body": text, "body_base64": base64.b64encode(body).decode(),
-        "time": r["time"], "conn": r["conn"],
+        "time": r["time"], "wall": r["wall"], "conn": r["conn"], "rate_limited": r.get("rate_limited", False),
     }
 
 
 def control(conn, req, state):
     name = req["path"][len("/__control/"):]
     try:
-        if req["method"] == "POST" and name in ("reset", "enqueue", "default"):
+        if req["method"] == "POST" and name in ("reset", "enqueue", "default", "ratelimit"):
             payload = None
             if name != "reset" and req["raw_body"].strip():
                 try:
@@ -434,6 +509,11 @@ def control(conn, req, state):
                     for s in scripts:
                         state.queue.append([s, int(s.get("repeat", 1))])
                 return json_response(conn, req, 200, {"ok": True, "queued": len(scripts)})
+            if name == "ratelimit":
+                check_ratelimit(payload)
+                with state.lock:
+                    state.ratelimit, state.rl_window, state.rl_used = payload, None, 0
+                return json_response(conn, req, 200, {"ok": True})
             if payload is not None:
                 check_script(payload)
             with state.lock:
@@ -628,7 +708,14 @@ def demo(conn, req, state):
 
 # ---- connection loop --------------------------------------------------------------------------------------
 
-def handle(sock, state, demo_mode):
+def handle(sock, state, demo_mode, tls=None):
+    if tls is not None:
+        try:
+            sock.settimeout(10)
+            sock = tls.wrap_socket(sock, server_side=True)
+        except (OSError, ssl.SSLError):
+            sock.close()  # the client refused our certificate, or spoke no TLS: nothing to serve
+            return
     conn = Conn(sock, state.new_connection())
     try:
         sock.settimeout(IDLE_TIMEOUT)
@@ -670,7 +757,12 @@ def main():
     ap.add_argument("--host", default="127.0.0.1")
     ap.add_argument("--port", type=int, default=0)
     ap.add_argument("--demo", action="store_true", help="act as a tiny fake Intercom API when nothing is scripted")
+    ap.add_argument("--tls", nargs=2, metavar=("CERT", "KEY"), help="serve HTTPS with this PEM chain and key")
     args = ap.parse_args()
+    tls = None
+    if args.tls:
+        tls = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        tls.load_cert_chain(args.tls[0], args.tls[1])
 
     state = State()
     listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
@@ -685,13 +777,13 @@ def main():
     signal.signal(signal.SIGINT, stop)
 
     host, port = listener.getsockname()[:2]
-    sys.stdout.write("http://%s:%d\n" % (host, port))
+    sys.stdout.write("%s://%s:%d\n" % ("https" if tls else "http", host, port))
     sys.stdout.flush()
     try:
         while True:
             sock, _ = listener.accept()
             sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-            threading.Thread(target=handle, args=(sock, state, args.demo), daemon=True).start()
+            threading.Thread(target=handle, args=(sock, state, args.demo, tls), daemon=True).start()
     except SystemExit:
         pass
     finally:

@@ -65,6 +65,7 @@ local function stream_request(self, req)
 end
 
 --- req: method, url, headers (array of "Name: value"), body, timeout, connect_timeout, output_file,
+--- idempotent (false: the request must reach the server at most once),
 --- receiver (a download: see intercom.download; the body of a 2xx goes to it and `body` is nil).
 --- Returns {status, headers, body}, or nil and {kind, message, sent, curl_code, retryable}.
 ---@param req intercom.core.Request
@@ -72,6 +73,9 @@ end
 ---@return {kind: string, message: string, sent: boolean, curl_code: integer, retryable: boolean|nil}|nil err
 function Transport:request(req)
   if req.receiver then return stream_request(self, req) end
+  -- libcurl replays a request by itself when a reused connection turns out dead before any answer; `once`
+  -- makes the C core rule that out (src/http.c, ic_session_perform) for requests that must not run twice.
+  req.once = req.idempotent == false
   local status, headers, body, details = self.session:perform(req)
   if not status then
     -- on failure the C core returns nil, kind, message, {curl_code, sent}
