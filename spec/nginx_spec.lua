@@ -172,6 +172,23 @@ describe("the ngx transport in a real nginx #nginx", function()
     assert.equal(reqs[1].conn, reqs[2].conn)
   end)
 
+  it("does not send a POST twice when a kept-alive connection closes after reading it", function()
+    control.enqueue{ json = fx.contact("k3") }
+    assert.equal(200, (srv:get("/t/find?id=k3")))          -- leaves a connection in the pool
+    control.enqueue{ drop = "before_headers" }
+    control.enqueue{ json = fx.contact("must-not-be-used") }
+    local status, body = srv:request("/t/create", "POST", '{"email":"once@example.com","role":"user"}')
+    assert.equal(500, status, body)
+    local e = decode(body)
+    assert.equal("network", e.kind)
+    assert.is_true(e.sent)
+    local posts = 0
+    for _, r in ipairs(control.requests()) do
+      if r.method == "POST" then posts = posts + 1 end
+    end
+    assert.equal(1, posts)
+  end)
+
   it("streams a chunked download into output_file", function()
     local parts = {}
     for i = 1, 5000 do parts[i] = ("%05d:0123456789abcdef\n"):format(i) end

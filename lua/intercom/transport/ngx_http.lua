@@ -228,7 +228,9 @@ local function exchange(cfg, req, u, deadline, sink)
   until not head or head.status >= 200 or head.status == 101
   if not head then
     sock:close()
-    if reused > 0 and not got_any and herr == "closed" then return nil, nil, true end
+    -- The request went out: replaying it is the keep-alive race fix for idempotent requests only; one
+    -- that must reach the server at most once (req.idempotent == false) gets the error instead.
+    if reused > 0 and not got_any and herr == "closed" and req.idempotent ~= false then return nil, nil, true end
     return io_fail(herr, "reading the response head", true)
   end
   local bok, berr, reusable = read_body(sock, deadline, req.method, head, sink)
