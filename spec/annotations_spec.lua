@@ -5,12 +5,7 @@
 
 local operations = require "intercom.operations"
 
-local function read(path)
-  local f = assert(io.open(path, "rb"))
-  local s = f:read("*a")
-  f:close()
-  return s
-end
+local read = require("support.util").read
 
 local function lines_of(text)
   local out = {}

@@ -9,12 +9,7 @@ local SPEC_FILE = "../shared/intercom-openapi-2.12.json"
 local API_FILE = "../shared/API.md"
 local HTTP_METHODS = { get = true, put = true, post = true, delete = true, patch = true, head = true, options = true }
 
-local function read(path)
-  local f = assert(io.open(path, "rb"))
-  local s = f:read("*a")
-  f:close()
-  return s
-end
+local read = require("support.util").read
 
 -- operationId -> { method, path, body = bool, query = {names}, required_query = {names} }
 local function spec_operations()

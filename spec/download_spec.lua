@@ -95,13 +95,7 @@ local function file_matches(path, size)
   return true
 end
 
-local function read_file(path)
-  local f = io.open(path, "rb")
-  if not f then return nil end
-  local s = f:read("*a")
-  f:close()
-  return s
-end
+local read_file = require("support.util").read_if_exists
 
 local function exists(path) return read_file(path) ~= nil end
 

@@ -5,13 +5,7 @@ local fx = require "support.fixtures"
 local intercom = require "intercom"
 local socket = require "socket"
 
-local function closed_port_url()
-  -- A port nobody listens on: bind one, note it, close it.
-  local s = assert(socket.bind("127.0.0.1", 0))
-  local _, port = s:getsockname()
-  s:close()
-  return "http://127.0.0.1:" .. port
-end
+local closed_port_url = require("support.util").closed_port_url
 
 describe("error objects", function()
   before_each(function() control.reset() end)

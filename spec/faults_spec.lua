@@ -12,12 +12,7 @@ local socket = require "socket"
 
 local HTML = "<html><head><title>%d</title></head><body><h1>%d Server Error</h1><p>nginx</p></body></html>"
 
-local function closed_port_url()
-  local s = assert(socket.bind("127.0.0.1", 0))
-  local _, port = s:getsockname()
-  s:close()
-  return "http://127.0.0.1:" .. port
-end
+local closed_port_url = require("support.util").closed_port_url
 
 -- Runs fn, returns its results and the seconds it took.
 local function timed(fn)

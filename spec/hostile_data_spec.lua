@@ -9,12 +9,7 @@ local intercom = require "intercom"
 local json = intercom.json
 local SUITE = "../shared/jsontestsuite/test_parsing/"
 
-local function read(path)
-  local f = assert(io.open(path, "rb"))
-  local s = f:read("*a")
-  f:close()
-  return s
-end
+local read = require("support.util").read
 
 local function suite_files()
   local p = assert(io.popen("ls " .. SUITE))

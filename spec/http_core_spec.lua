@@ -7,19 +7,10 @@ local TOKEN = "dG9rOnNlY3JldC10b2tlbi1kby1ub3QtbGVhaw=="
 local AUTH = "Authorization: Bearer " .. TOKEN
 
 -- A port on which nothing listens: bind one, then close it.
-local function closed_port()
-  local srv = assert(socket.bind("127.0.0.1", 0))
-  local _, port = srv:getsockname()
-  srv:close()
-  return tonumber(port)
-end
+local util = require "support.util"
+local closed_port = util.closed_port
 
-local function read_file(path)
-  local f = assert(io.open(path, "rb"))
-  local data = f:read("*a")
-  f:close()
-  return data
-end
+local read_file = util.read
 
 local function assert_failure(kind, ok, got_kind, msg, details)
   assert.is_nil(ok)

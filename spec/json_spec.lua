@@ -9,12 +9,7 @@ local decode, encode = core.json_decode, core.json_encode
 local HAS_INTEGERS = math.type ~= nil
 local SUITE = "../shared/jsontestsuite/"
 
-local function read(path)
-  local f = assert(io.open(path, "rb"))
-  local s = f:read("*a")
-  f:close()
-  return s
-end
+local read = require("support.util").read
 
 local function list(dir)
   local names = {}

@@ -5,16 +5,10 @@
 local control = require "support.control"
 local fx = require "support.fixtures"
 local intercom = require "intercom"
-local socket = require "socket"
 
 local TOKEN = fx.TOKEN
 
-local function closed_port_url()
-  local s = assert(socket.bind("127.0.0.1", 0))
-  local _, port = s:getsockname()
-  s:close()
-  return "http://127.0.0.1:" .. port
-end
+local closed_port_url = require("support.util").closed_port_url
 
 -- Every string reachable from `v` (keys and values, nested tables and metatables), with its path.
 local function strings(v, path, out, seen)

@@ -25,13 +25,7 @@ local function sh(cmd)
 end
 _M.sh = sh
 
-local function read_file(path)
-  local f = io.open(path, "rb")
-  if not f then return nil end
-  local s = f:read("*a")
-  f:close()
-  return s
-end
+local read_file = require("support.util").read_if_exists
 _M.read_file = read_file
 
 local function write_file(path, data)

@@ -22,13 +22,7 @@ local function run(cmd)
   return ok == true and how == "exit" and code == 0
 end
 
-local function read_file(path)
-  local f = io.open(path, "rb")
-  if not f then return nil end
-  local s = f:read("*a")
-  f:close()
-  return s
-end
+local read_file = require("support.util").read_if_exists
 
 local function tmpdir()
   local p = io.popen("mktemp -d \"${TMPDIR:-/tmp}/intercom-servers.XXXXXX\"")
