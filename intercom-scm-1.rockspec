@@ -23,7 +23,8 @@ build = {
    type = "builtin",
    modules = {
       ["intercom.core"] = {
-         sources = { "src/buffer.c", "src/clock.c", "src/core.c", "src/http.c", "src/json.c", "src/webhook.c" },
+         sources = { "src/buffer.c", "src/clock.c", "src/core.c", "src/http.c", "src/json.c", "src/multi.c",
+                     "src/transfer.c", "src/webhook.c" },
          libraries = { "curl" },
          incdirs = { "$(CURL_INCDIR)" },
          libdirs = { "$(CURL_LIBDIR)" },
@@ -40,6 +41,7 @@ build = {
       ["intercom.resource"] = "lua/intercom/resource.lua",
       ["intercom.response"] = "lua/intercom/response.lua",
       ["intercom.retry"] = "lua/intercom/retry.lua",
+      ["intercom.scheduler"] = "lua/intercom/scheduler.lua",
       ["intercom.url"] = "lua/intercom/url.lua",
       ["intercom.webhooks"] = "lua/intercom/webhooks.lua",
       ["intercom.transport.curl"] = "lua/intercom/transport/curl.lua",

@@ -13,6 +13,7 @@ local errors = require "intercom.errors"
 local misuse = require "intercom.misuse"
 local resource = require "intercom.resource"
 local pager = require "intercom.pager"
+local scheduler = require "intercom.scheduler"
 
 local _M = {}
 
@@ -102,7 +103,8 @@ end
 
 local function sleep(transport, seconds)
   if seconds <= 0 then return end
-  if transport.sleep then transport:sleep(seconds) else core.sleep(seconds) end
+  -- scheduler.sleep yields inside a client:map task instead of blocking the other tasks
+  if transport.sleep then transport:sleep(seconds) else scheduler.sleep(seconds) end
 end
 
 local function encode_body(what, body)
@@ -220,6 +222,21 @@ function Client:_call(call)
   local result, err, resp = self:_perform(call)
   if call.page and type(result) == "table" then result = pager.new(self, call, result) end
   return result, err, resp
+end
+
+--- Runs `fn(item)` for every item, each in its own coroutine, up to `opts.concurrency` (default 16) at
+--- once: requests made inside `fn` run concurrently on one curl multi handle, with this client's retries,
+--- backoff and rate-limit state. Returns `results, errs` in input order: `errs[i]` is set when `fn`
+--- returned nil, err or raised (the raised value).
+---@param items any[]
+---@param fn fun(item: any): any, any
+---@param opts {concurrency: integer}|nil
+---@return table results, table errs
+function Client:map(items, fn, opts)
+  if getmetatable(self) ~= Client then
+    misuse.raise("client:map: call it with a colon: client:map(items, fn, opts)")
+  end
+  return scheduler.map(items, fn, opts)
 end
 
 --- Closes the client's transport (its connections). The client must not be used afterwards.
