@@ -23,9 +23,10 @@ build = {
    type = "builtin",
    modules = {
       ["intercom.core"] = {
-         sources = { "src/buffer.c", "src/clock.c", "src/core.c", "src/http.c", "src/json.c", "src/multi.c",
+         sources = { "src/buffer.c", "src/clock.c", "src/core.c", "src/curlapi.c", "src/http.c", "src/json.c",
+                     "src/multi.c",
                      "src/transfer.c", "src/webhook.c" },
-         libraries = { "curl" },
+         libraries = { "dl" },   -- libcurl itself is dlopen()ed on first use (src/curlapi.h)
          incdirs = { "$(CURL_INCDIR)" },
          libdirs = { "$(CURL_LIBDIR)" },
          defines = {},

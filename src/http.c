@@ -9,7 +9,6 @@
  * __gc releases it. */
 #include <stdlib.h>
 #include <string.h>
-#include <curl/curl.h>
 #include "core.h"
 #include "transfer.h"
 
@@ -196,6 +195,18 @@ static void ic_push_curl_version(lua_State *L)
     luaL_pushresult(&b);
 }
 
+/* __index of the core module table: fills in curl_version the first time it is read. */
+static int ic_core_index(lua_State *L)
+{
+    const char *key = lua_tostring(L, 2);
+    if (lua_type(L, 2) != LUA_TSTRING || strcmp(key, "curl_version") != 0) return 0;
+    ic_curl_global(L);
+    ic_push_curl_version(L);
+    lua_pushvalue(L, -1);
+    lua_setfield(L, 1, "curl_version");
+    return 1;
+}
+
 void ic_http_register(lua_State *L)
 {
     luaL_newmetatable(L, IC_SESSION_MT);
@@ -207,6 +218,10 @@ void ic_http_register(lua_State *L)
     lua_pop(L, 1);
 
     ic_setfuncs(L, ic_http_funcs);
-    ic_push_curl_version(L);
-    lua_setfield(L, -2, "curl_version");
+    /* core.curl_version is computed on first read: reading it loads libcurl (curlapi.h), requiring the
+     * core does not. */
+    lua_createtable(L, 0, 1);
+    lua_pushcfunction(L, ic_core_index);
+    lua_setfield(L, -2, "__index");
+    lua_setmetatable(L, -2);
 }

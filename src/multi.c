@@ -20,7 +20,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-#include <curl/curl.h>
 #include "core.h"
 #include "transfer.h"
 
@@ -248,6 +247,7 @@ static int ic_multi_perform(lua_State *L)
     for (;;) {
         double left;
         CURLMcode mc;
+        int ms;
         if (m->active != NULL) {
             int running = 0;
             mc = curl_multi_perform(m->multi, &running);
@@ -258,11 +258,11 @@ static int ic_multi_perform(lua_State *L)
         left = deadline - ic_multi_clock();
         if (left <= 0) break;
         /* libcurl shortens the wait to its own next timeout (request timeouts, retries of connects). */
-#if LIBCURL_VERSION_NUM >= 0x074200
-        mc = curl_multi_poll(m->multi, NULL, 0, left >= 2e6 ? 2000000000 : (int)(left * 1000.0) + 1, NULL);
-#else
-        mc = curl_multi_wait(m->multi, NULL, 0, left >= 2e6 ? 2000000000 : (int)(left * 1000.0) + 1, NULL);
-#endif
+        ms = left >= 2e6 ? 2000000000 : (int)(left * 1000.0) + 1;
+        if (curl_multi_poll != NULL)
+            mc = curl_multi_poll(m->multi, NULL, 0, ms, NULL);
+        else
+            mc = curl_multi_wait(m->multi, NULL, 0, ms, NULL); /* libcurl < 7.66 */
         if (mc != CURLM_OK) luaL_error(L, "intercom multi: %s", curl_multi_strerror(mc));
     }
 

@@ -9,16 +9,6 @@
 /* Buffers larger than this are released after each request instead of being kept for the next one. */
 #define IC_KEEP_BYTES ((size_t)256 * 1024)
 
-static int ic_curl_ready = 0;
-
-void ic_curl_global(lua_State *L)
-{
-    if (ic_curl_ready) return;
-    if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
-        luaL_error(L, "intercom: curl_global_init failed");
-    ic_curl_ready = 1;
-}
-
 /* ---- life cycle ------------------------------------------------------------------------------------ */
 
 int ic_transfer_init(ic_transfer *t)

@@ -11,7 +11,7 @@
 #define IC_TRANSFER_H
 
 #include <stdio.h>
-#include <curl/curl.h>
+#include "curlapi.h"
 #include "core.h"
 #include "buffer.h"
 
@@ -37,9 +37,6 @@ typedef struct ic_transfer {
     lua_Integer id;
     struct ic_transfer *next;
 } ic_transfer;
-
-/* curl_global_init, once per process (not thread-safe; Lua states here live in one thread). */
-void ic_curl_global(lua_State *L);
 
 /* A fresh transfer with its own easy handle; returns -1 when libcurl cannot make one. */
 int ic_transfer_init(ic_transfer *t);
