@@ -469,21 +469,13 @@ static int ic_json_decode(lua_State *L)
 /* Encoder                                                                                          */
 /* ------------------------------------------------------------------------------------------------ */
 
-/* The output buffer lives in a userdata with __gc, so a luaL_error in the middle of encoding (a bad
- * value deep inside a table) cannot leak it. */
+/* The output buffer lives in json_encode's state userdata, with __gc, so a luaL_error in the middle of
+ * encoding (a bad value deep inside a table) cannot leak it. */
 typedef struct {
     char *data;
     size_t len, cap;
 } ic_outbuf;
 
-static int ic_outbuf_gc(lua_State *L)
-{
-    ic_outbuf *b = (ic_outbuf *)lua_touserdata(L, 1);
-    free(b->data);
-    b->data = NULL;
-    b->len = b->cap = 0;
-    return 0;
-}
 
 /* One step of the path to the value being encoded, for error messages. */
 typedef struct {
@@ -760,30 +752,48 @@ static void ic_encode_value(ic_encoder *e, int idx)
 }
 
 /* json_encode(value) -> string; raises on what JSON cannot express. */
+/* Output buffers larger than this are released after an encode instead of kept for the next one. */
+#define IC_KEEP_OUT ((size_t)64 * 1024)
+
+/* The encoder's state (its path arrays are ~32 KB) and output buffer, made once per Lua state and kept
+ * as json_encode's upvalue: allocating them per call made the garbage collector's work, driven by
+ * allocation, the main cost of encoding a small body. Encoding never runs Lua code (raw access only),
+ * so a call cannot re-enter it; a call that raised leaves state that the next call resets. */
+typedef struct {
+    ic_outbuf out;
+    ic_encoder e;
+} ic_encode_state;
+
+static int ic_encode_state_gc(lua_State *L)
+{
+    ic_encode_state *st = (ic_encode_state *)lua_touserdata(L, 1);
+    free(st->out.data);
+    st->out.data = NULL;
+    st->out.len = st->out.cap = 0;
+    return 0;
+}
+
 static int ic_json_encode(lua_State *L)
 {
-    ic_encoder *e;
-    ic_outbuf *out;
+    ic_encode_state *st = (ic_encode_state *)lua_touserdata(L, lua_upvalueindex(1));
+    ic_encoder *e = &st->e;
 
     luaL_checkany(L, 1);
     lua_settop(L, 1);
     ic_push_array_mt(L);                                       /* 2 */
-    out = (ic_outbuf *)lua_newuserdata(L, sizeof *out);        /* 3 */
-    out->data = NULL;
-    out->len = out->cap = 0;
-    lua_pushvalue(L, lua_upvalueindex(1));
-    lua_setmetatable(L, -2);
-    /* The encoder state is large (the path arrays): keep it off the C stack, in a plain userdata. */
-    e = (ic_encoder *)lua_newuserdata(L, sizeof *e);           /* 4 */
+    st->out.len = 0;
     e->L = L;
-    e->out = out;
+    e->out = &st->out;
     e->array_mt = 2;
     e->depth = 0;
     ic_encode_value(e, 1);
-    lua_pushlstring(L, out->data, out->len);
-    free(out->data);
-    out->data = NULL;
-    out->len = out->cap = 0;
+    lua_pushlstring(L, st->out.data != NULL ? st->out.data : "", st->out.len);
+    st->out.len = 0;
+    if (st->out.cap > IC_KEEP_OUT) {
+        free(st->out.data);
+        st->out.data = NULL;
+        st->out.cap = 0;
+    }
     return 1;
 }
 
@@ -804,10 +814,12 @@ void ic_json_register(lua_State *L)
     lua_pushcfunction(L, ic_json_decode);
     lua_setfield(L, -2, "json_decode");
 
-    /* json_encode keeps the output buffer's metatable (with __gc) as an upvalue. */
+    /* json_encode keeps its state (ic_encode_state, freed by __gc) as an upvalue. */
+    memset(lua_newuserdata(L, sizeof(ic_encode_state)), 0, sizeof(ic_encode_state));
     lua_newtable(L);
-    lua_pushcfunction(L, ic_outbuf_gc);
+    lua_pushcfunction(L, ic_encode_state_gc);
     lua_setfield(L, -2, "__gc");
+    lua_setmetatable(L, -2);
     lua_pushcclosure(L, ic_json_encode, 1);
     lua_setfield(L, -2, "json_encode");
 }

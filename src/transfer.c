@@ -348,8 +348,16 @@ static void ic_push_headers(lua_State *L, ic_buffer *h)
 {
     char *p = h->data, *end = h->data + h->len;
     char *last_name = NULL;
-    size_t last_len = 0;
-    lua_newtable(L);
+    size_t last_len = 0, lines = 0;
+    /* One slot per header line, so the table is made at its size rather than grown (and rehashed) as
+     * the headers go in. */
+    for (; p != NULL && p < end; p++) {
+        p = (char *)memchr(p, '\n', (size_t)(end - p));
+        if (p == NULL) break;
+        lines++;
+    }
+    p = h->data;
+    lua_createtable(L, 0, (int)(lines < 64 ? lines : 64));
     while (p != NULL && p < end) {
         char *eol = (char *)memchr(p, '\n', (size_t)(end - p));
         char *next = eol != NULL ? eol + 1 : end;

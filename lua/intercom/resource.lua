@@ -50,6 +50,7 @@ local function make_method(mt, rname, mname, op)
   local arity = nparams + (has_payload and 1 or 0) + 1
   local known_opts = op.download and DOWNLOAD or options.REQUEST
   local sig = signature(rname, mname, params, op)
+  local build_path = url.compile(op[2])
 
   return function(self, ...)
     if getmetatable(self) ~= mt then
@@ -69,7 +70,7 @@ local function make_method(mt, rname, mname, op)
     local call = {
       what = what,
       method = op[1],
-      path = url.expand(op[2], values),
+      path = build_path(values),
       opts = options.check(args[arity], known_opts, what),
       idempotent = op.idempotent,
       raw = op.download,
