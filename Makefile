@@ -24,7 +24,7 @@ LUA_VER  ?= 5.4
 LUA_LIBDIR ?= $(PREFIX)/lib/lua/$(LUA_VER)
 LUA_SHAREDIR ?= $(PREFIX)/share/lua/$(LUA_VER)
 
-.PHONY: all lua54 luajit deps test test-fast demo lint clean install check-memory
+.PHONY: all lua54 luajit deps test test-fast demo lint clean install check-memory bench
 
 all: lua54 luajit
 
@@ -50,6 +50,12 @@ test: all
 # The demo: against the real API with INTERCOM_API_KEY, otherwise against the local test server.
 demo: all
 	bash examples/run-quickstart.sh
+
+# The benchmark (a report, not a test; see bench/README.md): installs nginx, GNU time and the pinned Node
+# SDK on first use, then runs every workload for every client. A few minutes on two cores.
+bench: all
+	bash bench/setup.sh
+	python3 bench/run.py
 
 lint: all
 	luacheck lua spec examples $(wildcard bench)
