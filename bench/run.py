@@ -131,11 +131,19 @@ class Nginx:
         self.worker = self.find_worker()
 
     def find_worker(self):
-        for _ in range(50):
-            out = subprocess.run(["ps", "-o", "pid=", "--ppid", str(self.proc.pid)],
-                                 capture_output=True, text=True).stdout.split()
-            if out:
-                return int(out[0])
+        """The worker is the master's child (/proc, so that no ps is needed)."""
+        master = self.proc.pid  # nice and taskset exec nginx in place: the same pid
+        for _ in range(100):
+            for entry in os.listdir("/proc"):
+                if not entry.isdigit():
+                    continue
+                try:
+                    with open("/proc/%s/stat" % entry) as f:
+                        fields = f.read().rsplit(")", 1)[1].split()
+                except OSError:
+                    continue
+                if int(fields[1]) == master:
+                    return int(entry)
             time.sleep(0.05)
         raise RuntimeError("no nginx worker process")
 

@@ -132,6 +132,16 @@ function _M.top_level()
   return set
 end
 
+-- Setup code, run once per process (class_of, make_method) or per client (attach): on LuaJIT, compiling
+-- traces for its loops took longer than running them, and doubled `require` + `new`. jit.off without
+-- its second argument leaves the functions these return (the methods) to the JIT.
+if jit then
+  jit.off(signature)
+  jit.off(make_method)
+  jit.off(make_iterator)
+  jit.off(class_of)
+end
+
 --- Puts every resource object on the client: client.contacts, client.news.items, ...
 function _M.attach(client)
   for _, rname in ipairs(_M.names()) do   -- sorted: "ticket_types" comes before "ticket_types.attributes"
@@ -143,6 +153,12 @@ function _M.attach(client)
     end
     parent[key] = setmetatable({ _client = client }, class_of(rname).mt)
   end
+end
+
+if jit then
+  jit.off(_M.attach)
+  jit.off(_M.names)
+  jit.off(_M.top_level)
 end
 
 return _M

@@ -90,4 +90,11 @@ function _M.query_string(params)
   return table.concat(parts, "&")
 end
 
+-- Run once per operation while the resource methods are built: compiling traces for them would cost
+-- LuaJIT more than interpreting them (the closures `compile` returns are not affected).
+if jit then
+  jit.off(_M.path_params)
+  jit.off(_M.compile)
+end
+
 return _M
