@@ -15,6 +15,8 @@ local resource = require "intercom.resource"
 local pager = require "intercom.pager"
 local scheduler = require "intercom.scheduler"
 
+local min = math.min
+
 local _M = {}
 
 _M.VERSION = "0.1.0"
@@ -191,7 +193,7 @@ function Client:_perform(call)
     headers = build_headers(self, call, token, body ~= nil),
     body = body,
     timeout = opts.timeout or self._timeout,
-    connect_timeout = math.min(self._connect_timeout, opts.timeout or self._timeout),
+    connect_timeout = min(self._connect_timeout, opts.timeout or self._timeout),
     output_file = opts.output_file,
   }
   local idempotent = retry.idempotent(call.method, call.idempotent or opts.idempotent)

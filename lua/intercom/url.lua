@@ -15,9 +15,11 @@ function _M.escape(s)
 end
 
 --- "." and ".." are unreserved, yet a server would resolve them as dot-segments: encode them too.
+local find = string.find
+
 local function escape_segment(s)
   if s == "." or s == ".." then return (string.gsub(s, "%.", "%%2E")) end
-  if not string.find(s, "[^%w%-%._~]") then return s end   -- the usual id: nothing to encode
+  if not find(s, "[^%w%-%._~]") then return s end   -- the usual id: nothing to encode
   return _M.escape(s)
 end
 
