@@ -23,9 +23,9 @@ build = {
    type = "builtin",
    modules = {
       ["intercom.core"] = {
-         sources = { "src/base64.c", "src/buffer.c", "src/clock.c", "src/core.c", "src/http.c", "src/json.c", "src/stream.c",
-                     "src/webhook.c" },
-         libraries = { "curl" },
+         sources = { "src/base64.c", "src/buffer.c", "src/clock.c", "src/core.c", "src/curlapi.c", "src/http.c",
+                     "src/json.c", "src/multi.c", "src/stream.c", "src/transfer.c", "src/webhook.c" },
+         libraries = { "dl" },   -- libcurl itself is dlopen()ed on first use (src/curlapi.h)
          incdirs = { "$(CURL_INCDIR)" },
          libdirs = { "$(CURL_LIBDIR)" },
          defines = {},
@@ -43,6 +43,7 @@ build = {
       ["intercom.resource"] = "lua/intercom/resource.lua",
       ["intercom.response"] = "lua/intercom/response.lua",
       ["intercom.retry"] = "lua/intercom/retry.lua",
+      ["intercom.scheduler"] = "lua/intercom/scheduler.lua",
       ["intercom.throttle"] = "lua/intercom/throttle.lua",
       ["intercom.url"] = "lua/intercom/url.lua",
       ["intercom.webhooks"] = "lua/intercom/webhooks.lua",

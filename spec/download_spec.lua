@@ -416,7 +416,10 @@ describe("core.stream", function()
   end)
 
   it("raises on misuse", function()
-    assert.has_error(function() core.stream(nil, { url = "http://x" }) end, "intercom stream: 'method' is required")
+    -- the request is checked by the code sessions use too (src/transfer.c), hence "intercom request:"
+    assert.has_error(function() core.stream(nil, { url = "http://x" }) end, "intercom request: 'method' is required")
+    assert.has_error(function() core.stream(nil, { method = "GET", url = "http://x", output_file = "/tmp/x" }) end,
+      "intercom stream: 'output_file' is not supported: read() the body")
     assert.has_error(function() core.stream(nil, { method = "G T", url = "http://x" }) end)
     local smuggled = { "A: b\r\nC: d" }
     assert.has_error(function() core.stream(nil, { method = "GET", url = "http://x", headers = smuggled }) end)

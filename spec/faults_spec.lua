@@ -354,6 +354,21 @@ describe("faults", function()
         within(elapsed, 0, 3)
       end)
 
+      it(what .. ", inside client:map (the curl multi path): sent exactly once", function()
+        control.enqueue{ match = { method = "GET" }, json = fx.contact("c1") }
+        control.enqueue{ match = { method = "POST" }, drop = "before_headers" }
+        control.enqueue{ match = { method = "POST" }, json = fx.contact("second-copy") }
+        local client = fx.client{ max_retries = 3 }
+        local results, errs = client:map({ 1 }, function()
+          assert(client.contacts:find("c1"))        -- leaves the multi a kept-alive connection
+          if bodyless then return client.contacts:archive("c1") end
+          return client.contacts:create{ email = "a@example.com" }
+        end, { concurrency = 1 })
+        assert.is_nil(results[1])
+        assert.equal("network", errs[1].kind)
+        assert.equal(1, count("POST"))
+      end)
+
       it(what .. ", reset after the server read it (RST): sent exactly once", function()
         local res, err = run({ drop = "before_headers", reset = true }, bodyless)
         assert.is_nil(res)

@@ -8,6 +8,7 @@ int luaopen_intercom_core(lua_State *L)
     lua_newtable(L);
     ic_json_register(L);
     ic_http_register(L);
+    ic_multi_register(L);
     ic_clock_register(L);
     ic_webhook_register(L);
     ic_base64_register(L);

@@ -6,6 +6,7 @@
 
 void ic_json_register(lua_State *L);   /* json.c: json_encode, json_decode, null, array_mt */
 void ic_http_register(lua_State *L);   /* http.c: session(opts) -> session userdata */
+void ic_multi_register(lua_State *L);  /* multi.c: multi() -> concurrent transfers, driven from Lua */
 void ic_clock_register(lua_State *L);  /* clock.c: now(), sleep(seconds) */
 void ic_webhook_register(lua_State *L); /* webhook.c: hmac_sha1_hex, webhook_verify */
 void ic_base64_register(lua_State *L);  /* base64.c: base64_encode, base64_decode */

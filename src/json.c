@@ -103,6 +103,19 @@ static size_t ic_utf8(unsigned cp, char *out)
     return 4;
 }
 
+/* Bytes that a string's fast path copies as they are: everything but '"', '\\' and control characters. */
+static const unsigned char ic_plain[256] = {
+#define IC_P16 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    1, 1, 0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,   /* '"' */
+    IC_P16,
+    IC_P16,
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 1, 1, 1,   /* '\\' */
+    IC_P16, IC_P16, IC_P16, IC_P16, IC_P16, IC_P16, IC_P16, IC_P16, IC_P16, IC_P16
+#undef IC_P16
+};
+
 /* Decodes the string at d->p (the opening quote) and pushes it. Bytes are passed through as they are
  * (no UTF-8 validation: JSONTestSuite leaves invalid UTF-8 to the implementation); a lone surrogate
  * escape becomes its 3-byte (WTF-8) form rather than an error. */
@@ -111,8 +124,9 @@ static int ic_decode_string(ic_decoder *d)
     const char *s = ++d->p, *q = s;
     luaL_Buffer b;
 
-    /* Fast path: no escapes, the common case for keys and most values. */
-    while (q < d->end && *q != '"' && *q != '\\' && (unsigned char)*q >= 0x20) q++;
+    /* Fast path: no escapes, the common case for keys and most values. The text is a Lua string, so a
+     * NUL follows its last byte: the scan stops there without a bounds check (NUL is not plain). */
+    while (ic_plain[(unsigned char)*q]) q++;
     if (q < d->end && *q == '"') {
         lua_pushlstring(d->L, s, (size_t)(q - s));
         d->p = q + 1;
@@ -129,7 +143,7 @@ static int ic_decode_string(ic_decoder *d)
         if ((unsigned char)c < 0x20) return ic_dfail(d, "control character in string");
         if (c != '\\') {
             const char *run = d->p;
-            while (d->p < d->end && *d->p != '"' && *d->p != '\\' && (unsigned char)*d->p >= 0x20) d->p++;
+            while (ic_plain[(unsigned char)*d->p]) d->p++;
             luaL_addlstring(&b, run, (size_t)(d->p - run));
             continue;
         }
@@ -248,53 +262,149 @@ static int ic_enter(ic_decoder *d)
     return 1;
 }
 
-static int ic_decode_array(ic_decoder *d)
+/* Containers are built on the Lua stack first and then made at their exact size: growing a table one
+ * key at a time rehashes it at every power of two, which was most of the decoding time of an Intercom
+ * object (a contact has some 55 keys). Values wait on the stack in runs of IC_PENDING, the table is made
+ * with the size known so far and they are stored in order (a repeated key still ends with its last
+ * value). Stack space is asked for a run at a time; where Lua has none left (LuaJIT caps the C stack, so
+ * deep nesting can run out), a container falls back to storing each value as it comes. */
+#define IC_PENDING 16     /* values (arrays) or pairs (objects) per stack reservation */
+#define IC_PENDING_MAX 256
+
+typedef struct {
+    int base;       /* stack top before the container: values start at base + 1, or above the table */
+    int table;      /* stack index of the table once made, else 0 */
+    int pending;    /* values (array) or pairs (object) waiting above base/table */
+    int direct;     /* no stack to spare: store each value as it comes */
+    lua_Integer n;  /* array: items stored in the table so far */
+} ic_build;
+
+/* Makes the table (if needed) and stores the waiting values in order; leaves the table on top. */
+static void ic_flush(ic_decoder *d, ic_build *c, int is_array, int hint)
 {
     lua_State *L = d->L;
-    int n = 0;
+    int first = (c->table ? c->table : c->base) + 1, i;
+    if (!c->table) {
+        if (is_array) {
+            lua_createtable(L, hint, 0);
+            lua_pushvalue(L, d->array_mt);
+            lua_setmetatable(L, -2);
+        } else {
+            lua_createtable(L, 0, hint);
+        }
+        for (i = 0; i < c->pending; i++) {
+            if (is_array) {
+                lua_pushvalue(L, first + i);
+                lua_rawseti(L, -2, (int)++c->n);
+            } else {
+                lua_pushvalue(L, first + 2 * i);
+                lua_pushvalue(L, first + 2 * i + 1);
+                lua_rawset(L, -3);
+            }
+        }
+        if (c->pending > 0) lua_replace(L, first);    /* the table takes the first slot */
+        c->table = first;
+    } else {
+        for (i = 0; i < c->pending; i++) {
+            if (is_array) {
+                lua_pushvalue(L, first + i);
+                lua_rawseti(L, c->table, (int)++c->n);
+            } else {
+                lua_pushvalue(L, first + 2 * i);
+                lua_pushvalue(L, first + 2 * i + 1);
+                lua_rawset(L, c->table);
+            }
+        }
+    }
+    lua_settop(L, c->table);
+    c->pending = 0;
+}
+
+/* Before a value (array) or pair (object) is pushed: room for a run of them, or a flush. */
+static int ic_make_room(ic_decoder *d, ic_build *c, int is_array)
+{
+    int per = is_array ? 1 : 2;
+    if (c->direct) {
+        if (c->pending > 0 || !c->table) ic_flush(d, c, is_array, c->pending);
+        return 1;
+    }
+    if (c->pending % IC_PENDING != 0) return 1;
+    if (c->pending < IC_PENDING_MAX && lua_checkstack(d->L, per * IC_PENDING + 8)) return 1;
+    /* A long container, or no stack to spare: store what waits, then go on from the table. */
+    ic_flush(d, c, is_array, c->pending + (c->table ? 0 : IC_PENDING));
+    if (lua_checkstack(d->L, per * IC_PENDING + 8)) return 1;
+    if (!lua_checkstack(d->L, 8)) return ic_dfail(d, "Lua stack exhausted");
+    c->direct = 1;
+    return 1;
+}
+
+static void ic_build_init(ic_decoder *d, ic_build *c)
+{
+    c->base = lua_gettop(d->L);
+    c->table = 0;
+    c->pending = 0;
+    c->direct = 0;
+    c->n = 0;
+}
+
+static int ic_decode_array(ic_decoder *d)
+{
+    ic_build c;
     if (!ic_enter(d)) return 0;
     d->p++;
-    lua_newtable(L);
-    lua_pushvalue(L, d->array_mt);
-    lua_setmetatable(L, -2);
+    ic_build_init(d, &c);
     ic_skip_ws(d);
-    if (d->p < d->end && *d->p == ']') { d->p++; d->depth--; return 1; }
+    if (d->p < d->end && *d->p == ']') {
+        d->p++;
+        ic_flush(d, &c, 1, 0);
+        d->depth--;
+        return 1;
+    }
     for (;;) {
         ic_skip_ws(d);
+        if (!ic_make_room(d, &c, 1)) return 0;
         if (!ic_decode_value(d)) return 0;
-        lua_rawseti(L, -2, ++n);
+        c.pending++;
         ic_skip_ws(d);
         if (d->p < d->end && *d->p == ',') { d->p++; continue; }
         if (d->p < d->end && *d->p == ']') { d->p++; break; }
         return ic_dfail(d, "expected ',' or ']'");
     }
+    ic_flush(d, &c, 1, c.pending);
     d->depth--;
     return 1;
 }
 
 static int ic_decode_object(ic_decoder *d)
 {
-    lua_State *L = d->L;
+    ic_build c;
     if (!ic_enter(d)) return 0;
     d->p++;
-    lua_newtable(L);
+    ic_build_init(d, &c);
     ic_skip_ws(d);
-    if (d->p < d->end && *d->p == '}') { d->p++; d->depth--; return 1; }
+    if (d->p < d->end && *d->p == '}') {
+        d->p++;
+        ic_flush(d, &c, 0, 0);
+        d->depth--;
+        return 1;
+    }
     for (;;) {
         ic_skip_ws(d);
         if (d->p >= d->end || *d->p != '"') return ic_dfail(d, "expected a string key");
+        if (!ic_make_room(d, &c, 0)) return 0;
         if (!ic_decode_string(d)) return 0;
         ic_skip_ws(d);
         if (d->p >= d->end || *d->p != ':') return ic_dfail(d, "expected ':'");
         d->p++;
         ic_skip_ws(d);
         if (!ic_decode_value(d)) return 0;
-        lua_rawset(L, -3);
+        c.pending++;
         ic_skip_ws(d);
         if (d->p < d->end && *d->p == ',') { d->p++; continue; }
         if (d->p < d->end && *d->p == '}') { d->p++; break; }
         return ic_dfail(d, "expected ',' or '}'");
     }
+    ic_flush(d, &c, 0, c.pending);
     d->depth--;
     return 1;
 }
@@ -359,21 +469,13 @@ static int ic_json_decode(lua_State *L)
 /* Encoder                                                                                          */
 /* ------------------------------------------------------------------------------------------------ */
 
-/* The output buffer lives in a userdata with __gc, so a luaL_error in the middle of encoding (a bad
- * value deep inside a table) cannot leak it. */
+/* The output buffer lives in json_encode's state userdata, with __gc, so a luaL_error in the middle of
+ * encoding (a bad value deep inside a table) cannot leak it. */
 typedef struct {
     char *data;
     size_t len, cap;
 } ic_outbuf;
 
-static int ic_outbuf_gc(lua_State *L)
-{
-    ic_outbuf *b = (ic_outbuf *)lua_touserdata(L, 1);
-    free(b->data);
-    b->data = NULL;
-    b->len = b->cap = 0;
-    return 0;
-}
 
 /* One step of the path to the value being encoded, for error messages. */
 typedef struct {
@@ -655,30 +757,48 @@ static void ic_encode_value(ic_encoder *e, int idx)
 }
 
 /* json_encode(value) -> string; raises on what JSON cannot express. */
+/* Output buffers larger than this are released after an encode instead of kept for the next one. */
+#define IC_KEEP_OUT ((size_t)64 * 1024)
+
+/* The encoder's state (its path arrays are ~32 KB) and output buffer, made once per Lua state and kept
+ * as json_encode's upvalue: allocating them per call made the garbage collector's work, driven by
+ * allocation, the main cost of encoding a small body. Encoding never runs Lua code (raw access only),
+ * so a call cannot re-enter it; a call that raised leaves state that the next call resets. */
+typedef struct {
+    ic_outbuf out;
+    ic_encoder e;
+} ic_encode_state;
+
+static int ic_encode_state_gc(lua_State *L)
+{
+    ic_encode_state *st = (ic_encode_state *)lua_touserdata(L, 1);
+    free(st->out.data);
+    st->out.data = NULL;
+    st->out.len = st->out.cap = 0;
+    return 0;
+}
+
 static int ic_json_encode(lua_State *L)
 {
-    ic_encoder *e;
-    ic_outbuf *out;
+    ic_encode_state *st = (ic_encode_state *)lua_touserdata(L, lua_upvalueindex(1));
+    ic_encoder *e = &st->e;
 
     luaL_checkany(L, 1);
     lua_settop(L, 1);
     ic_push_array_mt(L);                                       /* 2 */
-    out = (ic_outbuf *)lua_newuserdata(L, sizeof *out);        /* 3 */
-    out->data = NULL;
-    out->len = out->cap = 0;
-    lua_pushvalue(L, lua_upvalueindex(1));
-    lua_setmetatable(L, -2);
-    /* The encoder state is large (the path arrays): keep it off the C stack, in a plain userdata. */
-    e = (ic_encoder *)lua_newuserdata(L, sizeof *e);           /* 4 */
+    st->out.len = 0;
     e->L = L;
-    e->out = out;
+    e->out = &st->out;
     e->array_mt = 2;
     e->depth = 0;
     ic_encode_value(e, 1);
-    lua_pushlstring(L, out->data, out->len);
-    free(out->data);
-    out->data = NULL;
-    out->len = out->cap = 0;
+    lua_pushlstring(L, st->out.data != NULL ? st->out.data : "", st->out.len);
+    st->out.len = 0;
+    if (st->out.cap > IC_KEEP_OUT) {
+        free(st->out.data);
+        st->out.data = NULL;
+        st->out.cap = 0;
+    }
     return 1;
 }
 
@@ -699,10 +819,12 @@ void ic_json_register(lua_State *L)
     lua_pushcfunction(L, ic_json_decode);
     lua_setfield(L, -2, "json_decode");
 
-    /* json_encode keeps the output buffer's metatable (with __gc) as an upvalue. */
+    /* json_encode keeps its state (ic_encode_state, freed by __gc) as an upvalue. */
+    memset(lua_newuserdata(L, sizeof(ic_encode_state)), 0, sizeof(ic_encode_state));
     lua_newtable(L);
-    lua_pushcfunction(L, ic_outbuf_gc);
+    lua_pushcfunction(L, ic_encode_state_gc);
     lua_setfield(L, -2, "__gc");
+    lua_setmetatable(L, -2);
     lua_pushcclosure(L, ic_json_encode, 1);
     lua_setfield(L, -2, "json_encode");
 }

@@ -15,6 +15,9 @@ local resource = require "intercom.resource"
 local pager = require "intercom.pager"
 local download = require "intercom.download"
 local throttle = require "intercom.throttle"
+local scheduler = require "intercom.scheduler"
+
+local min = math.min
 
 local _M = {}
 
@@ -33,6 +36,9 @@ Client.__name = "intercom.client"
 -- The token lives here, keyed by client, not in the client table: printing or dumping a client
 -- (inspect, a debugger, a test snapshot) can then never show it.
 local tokens = setmetatable({}, { __mode = "k" })
+-- The "Authorization: Bearer ..." line of the last token each client used, kept beside the client for
+-- the same reason.
+local auth_lines = setmetatable({}, { __mode = "k" })
 
 local function default_user_agent()
   return "intercom-lua/" .. _M.VERSION .. " (" .. _VERSION .. (jit and ("; " .. jit.version) or "") .. ")"
@@ -72,7 +78,9 @@ function _M.new(opts)
     _connect_timeout = o.connect_timeout or _M.DEFAULT_CONNECT_TIMEOUT,
     _logger = o.logger,
     _throttle = o.rate_limit == "auto" and throttle.new() or nil,
+    _version_lines = {},
   }, Client)
+  self._user_agent_line = "User-Agent: " .. self._user_agent
   tokens[self] = o.token
   o.token = nil
   resource.attach(self)
@@ -98,6 +106,7 @@ end
 -- The token, from the option (a string, or a function called for every request) or INTERCOM_API_KEY.
 function Client:_token(what)
   local token = tokens[self]
+  if type(token) == "string" then return token end   -- checked by options when the client was made
   if type(token) == "function" then
     token = token()
     if type(token) ~= "string" or token == "" then
@@ -121,7 +130,8 @@ end
 
 local function sleep(transport, seconds)
   if seconds <= 0 then return end
-  if transport.sleep then transport:sleep(seconds) else core.sleep(seconds) end
+  -- scheduler.sleep yields inside a client:map task instead of blocking the other tasks
+  if transport.sleep then transport:sleep(seconds) else scheduler.sleep(seconds) end
 end
 
 local function encode_body(what, body)
@@ -132,8 +142,28 @@ end
 
 -- Headers of one call: defaults, then the call's own `opts.headers`, which replace a default of the
 -- same name (case-insensitively).
+local ACCEPT_JSON, ACCEPT_RAW = "Accept: application/json", "Accept: application/octet-stream"
+local CONTENT_TYPE_JSON = "Content-Type: application/json"
+
 local function build_headers(self, call, token, has_body)
   local opts = call.opts
+  if not opts.headers then
+    -- The usual case: the default lines, each string made once (a new array every time, as before).
+    local auth = auth_lines[self]
+    if not auth or auth[1] ~= token then
+      auth = { token, "Authorization: Bearer " .. token }
+      auth_lines[self] = auth
+    end
+    local version = opts.version or self.version
+    local vline = self._version_lines[version]
+    if not vline then
+      vline = "Intercom-Version: " .. version
+      self._version_lines[version] = vline
+    end
+    local lines = { auth[2], vline, call.raw and ACCEPT_RAW or ACCEPT_JSON, self._user_agent_line }
+    if has_body then lines[5] = CONTENT_TYPE_JSON end
+    return lines
+  end
   local list = {
     { "Authorization", "Bearer " .. token },
     { "Intercom-Version", opts.version or self.version },
@@ -156,6 +186,7 @@ local function build_headers(self, call, token, has_body)
 end
 
 local function build_url(self, call)
+  if not call.params and not call.opts.query then return self.base_url .. call.path end
   local q = {}
   if call.params then for k, v in pairs(call.params) do q[k] = v end end
   if call.opts.query then for k, v in pairs(call.opts.query) do q[k] = v end end
@@ -192,7 +223,7 @@ function Client:_perform(call)
     headers = build_headers(self, call, token, body ~= nil),
     body = body,
     timeout = opts.timeout or self._timeout,
-    connect_timeout = math.min(self._connect_timeout, opts.timeout or self._timeout),
+    connect_timeout = min(self._connect_timeout, opts.timeout or self._timeout),
     output_file = opts.output_file,
     receiver = call.receiver,     -- a download's (intercom.download): takes the body of a 2xx piece by piece
   }
@@ -203,20 +234,27 @@ function Client:_perform(call)
   local attempt = 0
   while true do
     attempt = attempt + 1
-    self:_log{ event = "request", method = req.method, url = req.url, attempt = attempt,
-               message = req.method .. " " .. req.url .. (attempt > 1 and (" (attempt " .. attempt .. ")") or "") }
+    -- The events (and the clock reads behind their durations) are only made for a logger: they cost
+    -- more than the rest of a call's Lua work.
+    local logger, started = self._logger, nil
+    if logger then
+      logger{ event = "request", method = req.method, url = req.url, attempt = attempt,
+              message = req.method .. " " .. req.url .. (attempt > 1 and (" (attempt " .. attempt .. ")") or "") }
+      started = core.now()
+    end
     if self._throttle then pace(self, transport, req) end
-    local started = core.now()
     local raw, terr = transport:request(req)
-    local elapsed = core.now() - started
     local delay, reason, resp
     if raw then
       resp = response.meta(raw, attempt)
       remember_rate_limit(self, resp.rate_limit)
-      self:_log{ event = "response", method = req.method, url = req.url, status = raw.status, attempt = attempt,
-                 duration = elapsed, request_id = resp.request_id,
-                 message = req.method .. " " .. req.url .. " -> " .. raw.status
-                   .. string.format(" in %.0f ms", elapsed * 1000) }
+      if logger then
+        local elapsed = core.now() - started
+        logger{ event = "response", method = req.method, url = req.url, status = raw.status, attempt = attempt,
+                duration = elapsed, request_id = resp.request_id,
+                message = req.method .. " " .. req.url .. " -> " .. raw.status
+                  .. string.format(" in %.0f ms", elapsed * 1000) }
+      end
       local transient = retry.retryable_status(raw.status)
       if transient and attempt <= max_retries and retry.may_replay(idempotent, raw.status) then
         delay, reason = retry.delay(attempt, raw.status, raw.headers, core.wall())
@@ -257,6 +295,21 @@ function Client:_call(call)
   if call.page and type(result) == "table" then result = pager.new(self, call, result) end
   if call.page and err then err = pager.explain(call, err) end
   return result, err, resp
+end
+
+--- Runs `fn(item)` for every item, each in its own coroutine, up to `opts.concurrency` (default 16) at
+--- once: requests made inside `fn` run concurrently on one curl multi handle, with this client's retries,
+--- backoff and rate-limit state. Returns `results, errs` in input order: `errs[i]` is set when `fn`
+--- returned nil, err or raised (the raised value).
+---@param items any[]
+---@param fn fun(item: any): any, any
+---@param opts {concurrency: integer}|nil
+---@return table results, table errs
+function Client:map(items, fn, opts)
+  if getmetatable(self) ~= Client then
+    misuse.raise("client:map: call it with a colon: client:map(items, fn, opts)")
+  end
+  return scheduler.map(items, fn, opts)
 end
 
 --- Closes the client's connections. A client that made its own transport makes a new one if it is

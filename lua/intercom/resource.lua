@@ -64,6 +64,7 @@ local function make_method(mt, rname, mname, op)
   local arity = nparams + (has_payload and 1 or 0) + 1
   local known_opts = op.download and DOWNLOAD or options.REQUEST
   local sig = signature(rname, mname, params, op)
+  local build_path = url.compile(op[2])
 
   return function(self, ...)
     if getmetatable(self) ~= mt then
@@ -83,7 +84,7 @@ local function make_method(mt, rname, mname, op)
     local call = {
       what = what,
       method = op[1],
-      path = url.expand(op[2], values),
+      path = build_path(values),
       opts = options.check(args[arity], known_opts, what),
       idempotent = op.idempotent,
       raw = op.download,
@@ -147,6 +148,16 @@ function _M.top_level()
   return set
 end
 
+-- Setup code, run once per process (class_of, make_method) or per client (attach): on LuaJIT, compiling
+-- traces for its loops took longer than running them, and doubled `require` + `new`. jit.off without
+-- its second argument leaves the functions these return (the methods) to the JIT.
+if jit then
+  jit.off(signature)
+  jit.off(make_method)
+  jit.off(make_iterator)
+  jit.off(class_of)
+end
+
 --- Puts every resource object on the client: client.contacts, client.news.items, ...
 function _M.attach(client)
   for _, rname in ipairs(_M.names()) do   -- sorted: "ticket_types" comes before "ticket_types.attributes"
@@ -158,6 +169,12 @@ function _M.attach(client)
     end
     parent[key] = setmetatable({ _client = client }, class_of(rname).mt)
   end
+end
+
+if jit then
+  jit.off(_M.attach)
+  jit.off(_M.names)
+  jit.off(_M.top_level)
 end
 
 return _M

@@ -16,9 +16,12 @@ local _M = {}
 ---@field rate_limit intercom.RateLimit
 ---@field attempts integer               how many times the request was sent
 
+local tointeger = math.tointeger   -- nil on LuaJIT
+
 local function int(v)
+  if v == nil then return nil end
   local n = tonumber(v)
-  if n and math.tointeger then return math.tointeger(n) or n end
+  if n and tointeger then return tointeger(n) or n end
   return n
 end
 

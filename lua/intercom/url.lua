@@ -15,8 +15,11 @@ function _M.escape(s)
 end
 
 --- "." and ".." are unreserved, yet a server would resolve them as dot-segments: encode them too.
+local find = string.find
+
 local function escape_segment(s)
   if s == "." or s == ".." then return (string.gsub(s, "%.", "%%2E")) end
+  if not find(s, "[^%w%-%._~]") then return s end   -- the usual id: nothing to encode
   return _M.escape(s)
 end
 
@@ -25,6 +28,33 @@ function _M.path_params(template)
   local names = {}
   for name in string.gmatch(template, "{([%w_]+)}") do names[#names + 1] = name end
   return names
+end
+
+--- Compiles a path template once: returns a function(values) that fills its `{param}`s from
+--- `values` (name -> already validated string), each percent-encoded as one segment.
+function _M.compile(template)
+  local parts, names = {}, {}
+  local pos = 1
+  for s, name, e in string.gmatch(template, "(){([%w_]+)}()") do
+    parts[#parts + 1] = template:sub(pos, s - 1)
+    names[#names + 1] = name
+    pos = e
+  end
+  local tail = template:sub(pos)
+  if #names == 0 then return function() return template end end
+  if #names == 1 then
+    local head, name = parts[1], names[1]
+    return function(values) return head .. escape_segment(values[name]) .. tail end
+  end
+  return function(values)
+    local out = {}
+    for i = 1, #names do
+      out[#out + 1] = parts[i]
+      out[#out + 1] = escape_segment(values[names[i]])
+    end
+    out[#out + 1] = tail
+    return table.concat(out)
+  end
 end
 
 --- Fills a template's `{param}`s from `values` (name -> already validated string).
@@ -60,6 +90,13 @@ function _M.query_string(params)
     end
   end
   return table.concat(parts, "&")
+end
+
+-- Run once per operation while the resource methods are built: compiling traces for them would cost
+-- LuaJIT more than interpreting them (the closures `compile` returns are not affected).
+if jit then
+  jit.off(_M.path_params)
+  jit.off(_M.compile)
 end
 
 return _M

@@ -58,6 +58,7 @@ function core.sleep(seconds) end
 ---@field timeout? number # seconds for the whole transfer
 ---@field connect_timeout? number # seconds to connect
 ---@field output_file? string # write the body to this file (the result's body is then nil)
+---@field once? boolean # the request must reach the server at most once: libcurl may not replay it
 
 --- A libcurl session (one easy handle, reused across requests for keep-alive); freed by __gc/__close.
 ---@class intercom.core.Session
@@ -131,5 +132,41 @@ function Stream:close() end
 ---@param req intercom.core.StreamRequest
 ---@return intercom.core.Stream
 function core.stream(opts, req) end
+
+--- Concurrent transfers on one libcurl multi handle, driven from Lua (client:map's scheduler); freed by
+--- close/__gc/__close. Nothing calls back into Lua during a transfer.
+---@class intercom.core.Multi
+local Multi = {}
+
+--- Starts a transfer; raises on misuse.
+---@param req intercom.core.Request
+---@param opts? intercom.core.SessionOpts
+---@return integer id
+function Multi:add(req, opts) end
+
+--- Runs the transfers until one completes or `timeout` seconds pass. Each done entry is {id, status,
+--- headers, body} or {id, nil, kind, message, details}, as Session:perform returns.
+---@param timeout number
+---@return table[] done
+function Multi:perform(timeout) end
+
+--- Stops a transfer that has not completed.
+---@param id integer
+function Multi:remove(id) end
+
+--- How many transfers are running or done but not yet returned by perform.
+---@return integer
+function Multi:pending() end
+
+--- Releases every transfer and the multi handle (idempotent).
+function Multi:close() end
+
+--- Whether close() was called.
+---@return boolean
+function Multi:closed() end
+
+--- Creates a multi handle (HTTP/2 multiplexing where the server offers it).
+---@return intercom.core.Multi
+function core.multi() end
 
 return core

@@ -1,8 +1,12 @@
 -- The default transport in plain Lua: libcurl through the C core (DESIGN.md, "Transports").
 --
--- One session (one curl easy handle) per client, so consecutive requests reuse the connection.
+-- One session (one curl easy handle) per client, so consecutive requests reuse the connection. Inside a
+-- client:map task, requests go to the map's curl multi handle instead and the task yields until the
+-- response is in (intercom.scheduler); the multi is this transport's too, so its connections are kept
+-- from one map to the next.
 
 local core = require "intercom.core"
+local scheduler = require "intercom.scheduler"
 
 local _M = {}
 
@@ -57,7 +61,11 @@ end
 
 -- A download (req.receiver): one core.stream, closed whatever happens, even if the receiver raises.
 local function stream_request(self, req)
-  local s = core.stream(self.conn, req)
+  -- the receiver writes any output file itself (to a .part file first): the stream only reads
+  local sreq = {}
+  for k, v in pairs(req) do sreq[k] = v end
+  sreq.output_file, sreq.receiver = nil, nil
+  local s = core.stream(self.conn, sreq)
   local ok, res, err = pcall(receive, s, req.receiver)
   s:close()
   if not ok then error(res, 0) end
@@ -74,9 +82,15 @@ end
 function Transport:request(req)
   if req.receiver then return stream_request(self, req) end
   -- libcurl replays a request by itself when a reused connection turns out dead before any answer; `once`
-  -- makes the C core rule that out (src/http.c, ic_session_perform) for requests that must not run twice.
+  -- makes the C core rule that out (src/transfer.c) for requests that must not run twice.
   req.once = req.idempotent == false
-  local status, headers, body, details = self.session:perform(req)
+  local status, headers, body, details
+  local sched = scheduler.current()
+  if sched then
+    status, headers, body, details = sched:request(self, req, self.conn)
+  else
+    status, headers, body, details = self.session:perform(req)
+  end
   if not status then
     -- on failure the C core returns nil, kind, message, {curl_code, sent}
     return nil, { kind = headers, message = body, sent = details.sent, curl_code = details.curl_code }
@@ -84,11 +98,23 @@ function Transport:request(req)
   return { status = status, headers = headers, body = body }
 end
 
-Transport.sleep = function(_, seconds) core.sleep(seconds) end
+--- The curl multi handle for concurrent requests (client:map), made on first use.
+---@return intercom.core.Multi
+function Transport:multi()
+  local m = self._multi
+  if not m then
+    m = core.multi()
+    self._multi = m
+  end
+  return m
+end
+
+Transport.sleep = function(_, seconds) scheduler.sleep(seconds) end
 Transport.now = function() return core.now() end
 
 function Transport:close()
   self.session:close()
+  if self._multi then self._multi:close() end
 end
 
 return _M

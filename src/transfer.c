@@ -1,0 +1,504 @@
+/* One HTTP transfer on one libcurl easy handle (see transfer.h): request checking and setup, the write
+ * callbacks, and the outcome as Lua values. Shared by the session (http.c) and the multi (multi.c). */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "transfer.h"
+
+/* Buffers larger than this are released after each request instead of being kept for the next one. */
+#define IC_KEEP_BYTES ((size_t)256 * 1024)
+
+/* ---- life cycle ------------------------------------------------------------------------------------ */
+
+int ic_transfer_init(ic_transfer *t)
+{
+    memset(t, 0, sizeof(*t));
+    ic_buffer_init(&t->head);
+    ic_buffer_init(&t->body);
+    ic_buffer_init(&t->up);
+    t->easy = curl_easy_init();
+    return t->easy != NULL ? 0 : -1;
+}
+
+void ic_transfer_cleanup(ic_transfer *t)
+{
+    if (t->req_headers != NULL) {
+        curl_slist_free_all(t->req_headers);
+        t->req_headers = NULL;
+    }
+    if (t->out != NULL) {
+        fclose(t->out);
+        t->out = NULL;
+    }
+    t->out_errno = 0;
+    t->oom = 0;
+    t->to_file = 0;
+    t->once_upload = 0;
+    t->up_off = 0;
+    ic_buffer_clear(&t->head, IC_KEEP_BYTES);
+    ic_buffer_clear(&t->body, IC_KEEP_BYTES);
+    ic_buffer_clear(&t->up, IC_KEEP_BYTES);
+}
+
+void ic_transfer_release(ic_transfer *t)
+{
+    ic_transfer_cleanup(t);
+    ic_buffer_free(&t->head);
+    ic_buffer_free(&t->body);
+    ic_buffer_free(&t->up);
+    if (t->easy != NULL) {
+        curl_easy_cleanup(t->easy);
+        t->easy = NULL;
+    }
+}
+
+/* ---- libcurl callbacks: append to C memory only --------------------------------------------------- */
+
+static size_t ic_on_header(char *p, size_t size, size_t n, void *ud)
+{
+    ic_transfer *t = (ic_transfer *)ud;
+    size_t len = size * n;
+    /* A status line starts a new response: 1xx interim responses (and a proxy's CONNECT answer) come
+     * first, and only the final response's headers are wanted. The status line itself is not kept. */
+    if (len >= 5 && memcmp(p, "HTTP/", 5) == 0) {
+        t->head.len = 0;
+        return len;
+    }
+    if (ic_buffer_append(&t->head, p, len) != 0) {
+        t->oom = 1;
+        return 0; /* aborts the transfer with CURLE_WRITE_ERROR */
+    }
+    return len;
+}
+
+static size_t ic_on_body(char *p, size_t size, size_t n, void *ud)
+{
+    ic_transfer *t = (ic_transfer *)ud;
+    size_t len = size * n;
+    if (t->out != NULL) {
+        size_t w = fwrite(p, 1, len, t->out);
+        if (w != len) t->out_errno = errno ? errno : EIO;
+        return w; /* a short count aborts the transfer with CURLE_WRITE_ERROR */
+    }
+    if (ic_buffer_append(&t->body, p, len) != 0) {
+        t->oom = 1;
+        return 0;
+    }
+    return len;
+}
+
+/* Hands libcurl the body of a request sent `once`. There is deliberately no seek callback: libcurl can
+ * then not rewind the body, so it cannot replay the request by itself (see ic_transfer_prepare). */
+static size_t ic_on_read(char *p, size_t size, size_t n, void *ud)
+{
+    ic_transfer *t = (ic_transfer *)ud;
+    size_t room = size * n, left = t->up.len - t->up_off;
+    if (room > left) room = left;
+    memcpy(p, t->up.data + t->up_off, room);
+    t->up_off += room;
+    return room;
+}
+
+/* ---- argument checking ----------------------------------------------------------------------------- */
+
+/* Pushes req[name] (kept on the stack so the string stays anchored for the whole transfer) and returns it
+ * as a string, or NULL when absent and optional. Numbers are refused: a method or URL is never a number. */
+static const char *ic_field_string(lua_State *L, int t, const char *name, int required, size_t *len)
+{
+    lua_getfield(L, t, name);
+    if (lua_isnil(L, -1)) {
+        if (required) luaL_error(L, "intercom request: '%s' is required", name);
+        if (len != NULL) *len = 0;
+        return NULL;
+    }
+    if (lua_type(L, -1) != LUA_TSTRING)
+        luaL_error(L, "intercom request: '%s' must be a string (got %s)", name, luaL_typename(L, -1));
+    return lua_tolstring(L, -1, len);
+}
+
+/* Seconds (float) to whole milliseconds, rounded up so that a tiny positive timeout never becomes 0,
+ * which libcurl reads as "no timeout". nil and 0 mean no limit. */
+static long ic_field_ms(lua_State *L, int t, const char *name)
+{
+    lua_Number sec, ms;
+    long v;
+    lua_getfield(L, t, name);
+    if (lua_isnil(L, -1)) {
+        lua_pop(L, 1);
+        return 0;
+    }
+    if (lua_type(L, -1) != LUA_TNUMBER)
+        luaL_error(L, "intercom request: '%s' must be a number of seconds (got %s)", name, luaL_typename(L, -1));
+    sec = lua_tonumber(L, -1);
+    lua_pop(L, 1);
+    if (!(sec >= 0)) /* also catches NaN */
+        luaL_error(L, "intercom request: '%s' must not be negative", name);
+    ms = sec * 1000.0;
+    if (ms >= 2147483647.0) return 2147483647L; /* fits a 32-bit long; ~24 days is "no limit" in practice */
+    v = (long)ms;
+    if ((lua_Number)v < ms) v++;
+    return v;
+}
+
+/* HTTP method token (RFC 9110 tchar): refuses spaces and CR/LF, which would let a caller forge the request line. */
+static int ic_valid_method(const char *m)
+{
+    if (*m == '\0') return 0;
+    for (; *m; m++) {
+        unsigned char c = (unsigned char)*m;
+        if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9')) continue;
+        if (c != '\0' && strchr("!#$%&'*+-.^_`|~", c) != NULL) continue;
+        return 0;
+    }
+    return 1;
+}
+
+static int ic_is_header(const char *h, size_t len, const char *name)
+{
+    size_t n = strlen(name), i;
+    if (len <= n) return 0;
+    for (i = 0; i < n; i++) {
+        char c = h[i];
+        if (c >= 'A' && c <= 'Z') c = (char)(c - 'A' + 'a');
+        if (c != name[i]) return 0;
+    }
+    /* "Name: v" sets, "Name:" removes and "Name;" sends an empty value: all three name the header. */
+    return h[n] == ':' || h[n] == ';';
+}
+
+static void ic_append_header(lua_State *L, ic_transfer *t, const char *h)
+{
+    /* The list lives in the transfer before and after the append, so raising here leaks nothing. */
+    struct curl_slist *l = curl_slist_append(t->req_headers, h);
+    if (l == NULL) luaL_error(L, "intercom: out of memory");
+    t->req_headers = l;
+}
+
+/* Copies req.headers (array of "Name: value") into t->req_headers; returns whether Content-Type was given. */
+static int ic_build_headers(lua_State *L, ic_transfer *t, int idx)
+{
+    int has_ct = 0;
+    size_t i, n;
+    if (lua_isnil(L, idx)) return 0;
+    if (!lua_istable(L, idx))
+        luaL_error(L, "intercom request: 'headers' must be an array of strings (got %s)", luaL_typename(L, idx));
+    n = ic_rawlen(L, idx);
+    for (i = 1; i <= n; i++) {
+        size_t len;
+        const char *h;
+        lua_rawgeti(L, idx, (int)i);
+        if (lua_type(L, -1) != LUA_TSTRING)
+            luaL_error(L, "intercom request: headers[%d] must be a string (got %s)", (int)i, luaL_typename(L, -1));
+        h = lua_tolstring(L, -1, &len);
+        /* CR/LF would let a value smuggle extra headers; NUL would silently truncate it in libcurl. */
+        if (strlen(h) != len || strpbrk(h, "\r\n") != NULL)
+            luaL_error(L, "intercom request: headers[%d] contains a line break or NUL byte", (int)i);
+        if (memchr(h, ':', len) == NULL && memchr(h, ';', len) == NULL)
+            luaL_error(L, "intercom request: headers[%d] is not a 'Name: value' string", (int)i);
+        if (ic_is_header(h, len, "content-type")) has_ct = 1;
+        ic_append_header(L, t, h);
+        lua_pop(L, 1);
+    }
+    return has_ct;
+}
+
+/* ---- libcurl options ------------------------------------------------------------------------------ */
+
+/* Options every request shares; applied after curl_easy_reset, which keeps the connection cache, DNS
+ * cache and TLS session cache: exactly what keep-alive needs. */
+static void ic_apply_conn_options(ic_transfer *t, const ic_conn_opts *o)
+{
+    CURL *e = t->easy;
+    t->errbuf[0] = '\0';
+    curl_easy_setopt(e, CURLOPT_ERRORBUFFER, t->errbuf);
+    curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);          /* no SIGALRM for DNS timeouts: threads, embedders */
+    curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 0L);    /* a redirect is returned, Authorization never forwarded */
+    curl_easy_setopt(e, CURLOPT_ACCEPT_ENCODING, "");   /* every encoding libcurl can decode */
+    curl_easy_setopt(e, CURLOPT_TCP_KEEPALIVE, 1L);
+    curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, 1L);    /* always: there is deliberately no switch */
+    curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, 2L);
+    curl_easy_setopt(e, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_2TLS);
+#if LIBCURL_VERSION_NUM >= 0x075500
+    curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
+#else
+    curl_easy_setopt(e, CURLOPT_PROTOCOLS, (long)(CURLPROTO_HTTP | CURLPROTO_HTTPS));
+#endif
+    if (o != NULL && o->ca_file != NULL) curl_easy_setopt(e, CURLOPT_CAINFO, o->ca_file);
+    if (o != NULL && o->proxy != NULL) curl_easy_setopt(e, CURLOPT_PROXY, o->proxy);
+    curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, ic_on_header);
+    curl_easy_setopt(e, CURLOPT_HEADERDATA, (void *)t);
+    curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, ic_on_body);
+    curl_easy_setopt(e, CURLOPT_WRITEDATA, (void *)t);
+}
+
+/* Method and body. The body is sent byte for byte (from the caller's string, or a copy with copy_body, or
+ * for a request sent `once` through ic_on_read); any method other than POST is named with CUSTOMREQUEST.
+ * POST, PUT and PATCH without a body still send "Content-Length: 0". */
+static int ic_apply_method(ic_transfer *t, const char *method, const char *body, size_t body_len, int copy_body)
+{
+    CURL *e = t->easy;
+    int is_post = strcmp(method, "POST") == 0;
+    if (body == NULL && strcmp(method, "GET") == 0) {
+        curl_easy_setopt(e, CURLOPT_HTTPGET, 1L);
+        return 0;
+    }
+    if (strcmp(method, "HEAD") == 0) {
+        curl_easy_setopt(e, CURLOPT_NOBODY, 1L);
+        return 0;
+    }
+    if (body != NULL || is_post || strcmp(method, "PUT") == 0 || strcmp(method, "PATCH") == 0) {
+        curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)body_len);
+        if (t->once_upload) {
+            curl_easy_setopt(e, CURLOPT_POST, 1L);
+            curl_easy_setopt(e, CURLOPT_READFUNCTION, ic_on_read);
+            curl_easy_setopt(e, CURLOPT_READDATA, (void *)t);
+        } else if (body != NULL && copy_body)
+            curl_easy_setopt(e, CURLOPT_COPYPOSTFIELDS, body);
+        else
+            curl_easy_setopt(e, CURLOPT_POSTFIELDS, body != NULL ? body : "");
+        if (!is_post) curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, method);
+        return 1;
+    }
+    curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, method);
+    return 0;
+}
+
+int ic_transfer_prepare(lua_State *L, ic_transfer *t, int req, const ic_conn_opts *o, int copy_body)
+{
+    const char *method, *url, *body, *path;
+    size_t body_len, url_len;
+    long timeout_ms, connect_ms;
+    int has_ct, has_body, headers, once;
+
+    ic_transfer_cleanup(t); /* leftovers of a previous request interrupted by an error */
+
+    /* Read and check everything before touching libcurl; the values stay on the stack. */
+    method = ic_field_string(L, req, "method", 1, NULL);
+    url = ic_field_string(L, req, "url", 1, &url_len);
+    body = ic_field_string(L, req, "body", 0, &body_len);
+    path = ic_field_string(L, req, "output_file", 0, NULL);
+    lua_getfield(L, req, "headers");
+    headers = lua_gettop(L);
+    timeout_ms = ic_field_ms(L, req, "timeout");
+    connect_ms = ic_field_ms(L, req, "connect_timeout");
+    lua_getfield(L, req, "once");
+    if (!lua_isnil(L, -1) && lua_type(L, -1) != LUA_TBOOLEAN)
+        luaL_error(L, "intercom request: 'once' must be a boolean (got %s)", luaL_typename(L, -1));
+    once = lua_toboolean(L, -1);
+    lua_pop(L, 1);
+    if (!ic_valid_method(method))
+        luaL_error(L, "intercom request: invalid HTTP method '%s'", method);
+    if (strlen(url) != url_len)
+        luaL_error(L, "intercom request: 'url' contains a NUL byte");
+    if (body != NULL && strcmp(method, "HEAD") == 0)
+        luaL_error(L, "intercom request: a HEAD request cannot have a body");
+
+    /* once: when a reused keep-alive connection turns out closed before a single byte of the answer,
+     * libcurl silently sends the request again on a new connection (Curl_retry_request), POST included,
+     * and no option turns that off (curl PR #18417 proposes one). The server may well have received and
+     * acted on the first copy. Two ways rule the replay out:
+     *  - a body that libcurl cannot rewind: sent through a read callback with no seek callback, the replay
+     *    fails with CURLE_SEND_FAIL_REWIND before anything goes out again. The connection is reused as
+     *    usual. (libcurl skips the rewind when no body byte was read, hence:)
+     *  - a fresh connection, for a request without a body: libcurl only replays on a reused connection. */
+    if (once && body != NULL && body_len > 0) {
+        if (ic_buffer_append(&t->up, body, body_len) != 0) luaL_error(L, "intercom: out of memory");
+        t->once_upload = 1;
+    }
+
+    curl_easy_reset(t->easy);
+    ic_apply_conn_options(t, o);
+    has_ct = ic_build_headers(L, t, headers);
+    curl_easy_setopt(t->easy, CURLOPT_URL, url);
+    has_body = ic_apply_method(t, method, body, body_len, copy_body);
+    /* libcurl would add "Expect: 100-continue" to larger bodies (an extra round trip, and some servers
+     * mishandle it) and "Content-Type: application/x-www-form-urlencoded" to POSTFIELDS: the caller's
+     * headers are the only source of truth. */
+    ic_append_header(L, t, "Expect:");
+    if (has_body && !has_ct) ic_append_header(L, t, "Content-Type:");
+    curl_easy_setopt(t->easy, CURLOPT_HTTPHEADER, t->req_headers);
+    if (timeout_ms > 0) curl_easy_setopt(t->easy, CURLOPT_TIMEOUT_MS, timeout_ms);
+    if (connect_ms > 0) curl_easy_setopt(t->easy, CURLOPT_CONNECTTIMEOUT_MS, connect_ms);
+    if (once && !t->once_upload) curl_easy_setopt(t->easy, CURLOPT_FRESH_CONNECT, 1L);
+
+    if (path != NULL) {
+        /* Opened last: nothing between here and the end of the transfer can raise. */
+        t->out = fopen(path, "wb");
+        if (t->out == NULL) {
+            int err = errno;
+            ic_transfer_cleanup(t);
+            lua_pushnil(L);
+            lua_pushliteral(L, "network");
+            lua_pushfstring(L, "cannot open output file '%s': %s", path, strerror(err));
+            ic_push_details(L, (int)CURLE_WRITE_ERROR, 0);
+            return 4;
+        }
+        t->to_file = 1;
+    }
+    return 0;
+}
+
+/* ---- outcome ----------------------------------------------------------------------------------------- */
+
+/* Whether the request may have reached the server: Lua uses it to decide if a POST may be replayed. */
+static int ic_request_sent(ic_transfer *t, CURLcode rc)
+{
+    long size = 0;
+    switch (rc) {
+    case CURLE_COULDNT_RESOLVE_HOST:
+    case CURLE_COULDNT_RESOLVE_PROXY:
+    case CURLE_COULDNT_CONNECT:
+        return 0;
+    default:
+        break;
+    }
+    /* REQUEST_SIZE is reset per transfer and counts request bytes handed to the connection: 0 means the
+     * failure (connect timeout, TLS handshake, bad URL) happened before any of the request went out. */
+    if (curl_easy_getinfo(t->easy, CURLINFO_REQUEST_SIZE, &size) != CURLE_OK) return 1;
+    return size > 0;
+}
+
+void ic_transfer_complete(ic_transfer *t, CURLcode rc)
+{
+    int file_errno = 0;
+    if (t->out != NULL) {
+        /* fclose flushes: a full disk may only show up here. */
+        if (fclose(t->out) != 0) file_errno = errno ? errno : EIO;
+        t->out = NULL;
+        if (t->out_errno != 0) file_errno = t->out_errno;
+    }
+    if (t->req_headers != NULL) {
+        curl_slist_free_all(t->req_headers);
+        t->req_headers = NULL;
+    }
+    if (rc == CURLE_OK && file_errno != 0) rc = CURLE_WRITE_ERROR;
+    t->rc = rc;
+    t->file_errno = rc == CURLE_WRITE_ERROR ? file_errno : 0;
+}
+
+static int ic_is_space(char c)
+{
+    return c == ' ' || c == '\t' || c == '\r' || c == '\n';
+}
+
+/* Pushes the final response's headers: lowercase name -> value, repeated names joined with ", ",
+ * obsolete line folding joined with a space. Names are lowercased in place: the buffer is ours. */
+static void ic_push_headers(lua_State *L, ic_buffer *h)
+{
+    char *p = h->data, *end = h->data + h->len;
+    char *last_name = NULL;
+    size_t last_len = 0, lines = 0;
+    /* One slot per header line, so the table is made at its size rather than grown (and rehashed) as
+     * the headers go in. */
+    for (; p != NULL && p < end; p++) {
+        p = (char *)memchr(p, '\n', (size_t)(end - p));
+        if (p == NULL) break;
+        lines++;
+    }
+    p = h->data;
+    lua_createtable(L, 0, (int)(lines < 64 ? lines : 64));
+    while (p != NULL && p < end) {
+        char *eol = (char *)memchr(p, '\n', (size_t)(end - p));
+        char *next = eol != NULL ? eol + 1 : end;
+        char *line_end = eol != NULL ? eol : end;
+        while (line_end > p && ic_is_space(line_end[-1])) line_end--;
+        if (line_end == p) {
+            p = next;
+            continue;
+        }
+        if (*p == ' ' || *p == '\t') {
+            /* obs-fold: a continuation of the previous header's value */
+            char *v = p;
+            while (v < line_end && ic_is_space(*v)) v++;
+            if (last_name != NULL) {
+                lua_pushlstring(L, last_name, last_len);
+                lua_pushvalue(L, -1);
+                lua_rawget(L, -3);
+                lua_pushliteral(L, " ");
+                lua_pushlstring(L, v, (size_t)(line_end - v));
+                lua_concat(L, 3);
+                lua_rawset(L, -3);
+            }
+        } else {
+            char *colon = (char *)memchr(p, ':', (size_t)(line_end - p));
+            if (colon != NULL) {
+                char *name_end = colon, *v = colon + 1, *c;
+                while (name_end > p && ic_is_space(name_end[-1])) name_end--;
+                while (v < line_end && ic_is_space(*v)) v++;
+                for (c = p; c < name_end; c++)
+                    if (*c >= 'A' && *c <= 'Z') *c = (char)(*c - 'A' + 'a');
+                last_name = p;
+                last_len = (size_t)(name_end - p);
+                lua_pushlstring(L, p, last_len);
+                lua_pushvalue(L, -1);
+                lua_rawget(L, -3);
+                if (lua_isnil(L, -1)) {
+                    lua_pop(L, 1);
+                    lua_pushlstring(L, v, (size_t)(line_end - v));
+                } else {
+                    lua_pushliteral(L, ", ");
+                    lua_pushlstring(L, v, (size_t)(line_end - v));
+                    lua_concat(L, 3);
+                }
+                lua_rawset(L, -3);
+            }
+        }
+        p = next;
+    }
+}
+
+void ic_push_details(lua_State *L, int code, int sent)
+{
+    lua_createtable(L, 0, 2);
+    lua_pushinteger(L, code);
+    lua_setfield(L, -2, "curl_code");
+    lua_pushboolean(L, sent);
+    lua_setfield(L, -2, "sent");
+}
+
+/* nil, kind, message, details. The message is built from libcurl's texts only (never from the request
+ * headers), so the Authorization token cannot end up in it. */
+static int ic_push_failure(lua_State *L, ic_transfer *t)
+{
+    CURLcode rc = t->rc;
+    const char *what = curl_easy_strerror(rc);
+    size_t n = strlen(t->errbuf);
+    while (n > 0 && ic_is_space(t->errbuf[n - 1])) t->errbuf[--n] = '\0';
+    lua_pushnil(L);
+    lua_pushstring(L, rc == CURLE_OPERATION_TIMEDOUT ? "timeout" : "network");
+    if (rc == CURLE_SEND_FAIL_REWIND && t->once_upload)
+        /* libcurl wanted to replay a request sent `once` and could not: say what happened instead. */
+        lua_pushfstring(L, "connection lost before any answer (%s); not sent again, as the request may have "
+                        "reached the server", (n > 0 && strstr(t->errbuf, "rewind") == NULL) ? t->errbuf
+                        : "closed by the server");
+    else if (t->oom)
+        lua_pushfstring(L, "%s: out of memory while receiving the response", what);
+    else if (t->file_errno != 0)
+        lua_pushfstring(L, "%s: output file: %s", what, strerror(t->file_errno));
+    else if (n > 0 && strcmp(t->errbuf, what) != 0)
+        lua_pushfstring(L, "%s: %s", what, t->errbuf);
+    else
+        lua_pushstring(L, what);
+    ic_push_details(L, (int)rc, ic_request_sent(t, rc));
+    return 4;
+}
+
+void ic_transfer_push_head(lua_State *L, ic_transfer *t)
+{
+    ic_push_headers(L, &t->head);
+}
+
+int ic_transfer_push(lua_State *L, ic_transfer *t)
+{
+    long status = 0;
+    if (t->rc != CURLE_OK) return ic_push_failure(L, t);
+    curl_easy_getinfo(t->easy, CURLINFO_RESPONSE_CODE, &status);
+    lua_pushinteger(L, (lua_Integer)status);
+    ic_push_headers(L, &t->head);
+    if (t->to_file)
+        lua_pushnil(L);
+    else
+        lua_pushlstring(L, t->body.data != NULL ? t->body.data : "", t->body.len);
+    return 3;
+}

@@ -1,0 +1,74 @@
+/* One HTTP transfer on one libcurl easy handle: what the blocking session (http.c) and the concurrent
+ * multi (multi.c) share. Reading and checking a Lua request table, setting the easy handle up for it,
+ * the write callbacks (which only append to the transfer's own C buffers: nothing calls back into Lua
+ * during a transfer), and pushing the outcome to Lua.
+ *
+ * A transfer's life: ic_transfer_prepare (may raise on misuse) -> libcurl runs it -> ic_transfer_complete
+ * (C only, never raises) -> ic_transfer_push (may raise on memory errors; can be repeated) ->
+ * ic_transfer_cleanup. Every resource hangs off the struct, so a Lua error at any step leaks nothing: the
+ * owner's next prepare or its __gc releases it. */
+#ifndef IC_TRANSFER_H
+#define IC_TRANSFER_H
+
+#include <stdio.h>
+#include "curlapi.h"
+#include "core.h"
+#include "buffer.h"
+
+/* Connection options shared by every request of a session or a transport (copied by libcurl on setopt). */
+typedef struct ic_conn_opts {
+    const char *ca_file;
+    const char *proxy;
+} ic_conn_opts;
+
+typedef struct ic_transfer {
+    CURL *easy;                     /* NULL once released */
+    struct curl_slist *req_headers; /* header list of the request being prepared or run */
+    FILE *out;                      /* output_file of the request being run */
+    int out_errno;                  /* errno of a failed write to out */
+    int oom;                        /* a callback ran out of memory */
+    int to_file;                    /* the body went to output_file: the pushed body is nil */
+    CURLcode rc;                    /* set by ic_transfer_complete */
+    int file_errno;                 /* set by ic_transfer_complete */
+    ic_buffer head;                 /* header lines of the final response (interim ones dropped) */
+    ic_buffer body;
+    ic_buffer up;                   /* body of a request sent `once`, handed out by a read callback */
+    size_t up_off;                  /* how much of `up` libcurl has read */
+    int once_upload;                /* the body goes through the read callback (see ic_transfer_prepare) */
+    char errbuf[CURL_ERROR_SIZE];
+    /* bookkeeping of the owner (multi.c): an id and a place in one of its lists */
+    lua_Integer id;
+    struct ic_transfer *next;
+} ic_transfer;
+
+/* A fresh transfer with its own easy handle; returns -1 when libcurl cannot make one. */
+int ic_transfer_init(ic_transfer *t);
+/* Releases what one request holds (header list, output file, oversized buffers); idempotent. */
+void ic_transfer_cleanup(ic_transfer *t);
+/* Releases everything, the easy handle included; idempotent. */
+void ic_transfer_release(ic_transfer *t);
+
+/* Reads the request table at index req ({method, url, headers?, body?, timeout?, connect_timeout?,
+ * output_file?, once?}), checks it (raising on misuse, before libcurl is touched) and sets t->easy up for it.
+ * The strings it reads are left on the Lua stack. With copy_body, libcurl keeps its own copy of the body
+ * (the transfer outlives this call); otherwise the caller keeps the stack as it is until the transfer
+ * ends. Returns 0, or pushes the four failure values (nil, "network", message, details) and returns 4
+ * when output_file cannot be opened. */
+int ic_transfer_prepare(lua_State *L, ic_transfer *t, int req, const ic_conn_opts *o, int copy_body);
+
+/* After libcurl finished the transfer with rc: closes the output file, frees the header list and records
+ * the outcome in t. Never raises. */
+void ic_transfer_complete(ic_transfer *t, CURLcode rc);
+
+/* Pushes the recorded outcome: status, headers, body (3 values) or nil, kind, message, details (4).
+ * Returns the count. Leaves t unchanged apart from lowercasing header names, so it can be repeated. */
+int ic_transfer_push(lua_State *L, ic_transfer *t);
+
+/* Pushes the final response's headers received so far: {lowercase name = value}, repeated names joined
+ * with ", " (for a stream, whose head is wanted before the transfer ends). */
+void ic_transfer_push_head(lua_State *L, ic_transfer *t);
+
+/* details = {curl_code, sent} */
+void ic_push_details(lua_State *L, int code, int sent);
+
+#endif
