@@ -135,27 +135,6 @@ static ic_multi *ic_check_open_multi(lua_State *L)
     return m;
 }
 
-/* opts (index idx): nil or {ca_file = string?, proxy = string?}; the strings stay on the stack. */
-static void ic_conn_opts_read(lua_State *L, int idx, ic_conn_opts *o)
-{
-    const char *names[2] = { "ca_file", "proxy" };
-    const char **dest[2];
-    int i;
-    dest[0] = &o->ca_file;
-    dest[1] = &o->proxy;
-    o->ca_file = NULL;
-    o->proxy = NULL;
-    if (lua_isnoneornil(L, idx)) return;
-    luaL_checktype(L, idx, LUA_TTABLE);
-    for (i = 0; i < 2; i++) {
-        lua_getfield(L, idx, names[i]);
-        if (lua_isnil(L, -1)) continue;
-        if (lua_type(L, -1) != LUA_TSTRING)
-            luaL_error(L, "intercom multi: '%s' must be a string (got %s)", names[i], luaL_typename(L, -1));
-        *dest[i] = lua_tostring(L, -1);
-    }
-}
-
 static int ic_is_https(const char *url)
 {
     const char *p = "https:";
@@ -180,7 +159,7 @@ static int ic_multi_add(lua_State *L)
 
     luaL_checktype(L, 2, LUA_TTABLE);
     lua_settop(L, 3);
-    ic_conn_opts_read(L, 3, &o);
+    ic_conn_opts_read(L, 3, &o, "intercom multi");
     if (m->idle == NULL) {
         /* Owned by the idle list from the start: if prepare raises, the pool still holds it. */
         t = (ic_transfer *)malloc(sizeof(*t));

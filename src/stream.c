@@ -80,17 +80,6 @@ static long ic_stream_idle_seconds(lua_State *L, int req)
     return (long)sec + ((lua_Number)(long)sec < sec ? 1 : 0);
 }
 
-static void ic_stream_conn_opt(lua_State *L, int opts, const char *name, const char **out)
-{
-    *out = NULL;
-    if (lua_isnoneornil(L, opts)) return;
-    lua_getfield(L, opts, name);
-    if (lua_isnil(L, -1)) return;
-    if (lua_type(L, -1) != LUA_TSTRING)
-        luaL_error(L, "intercom stream: option '%s' must be a string (got %s)", name, luaL_typename(L, -1));
-    *out = lua_tostring(L, -1); /* stays on the stack; libcurl copies it on setopt */
-}
-
 /* core.stream(opts, req) -> stream */
 static int ic_stream_new(lua_State *L)
 {
@@ -100,14 +89,12 @@ static int ic_stream_new(lua_State *L)
     int ud;
     CURL *e;
 
-    if (!lua_isnoneornil(L, 1)) luaL_checktype(L, 1, LUA_TTABLE);
     luaL_checktype(L, 2, LUA_TTABLE);
     lua_settop(L, 2);
     lua_getfield(L, 2, "output_file");
     if (!lua_isnil(L, -1)) luaL_error(L, "intercom stream: 'output_file' is not supported: read() the body");
     lua_pop(L, 1);
-    ic_stream_conn_opt(L, 1, "ca_file", &o.ca_file);
-    ic_stream_conn_opt(L, 1, "proxy", &o.proxy);
+    ic_conn_opts_read(L, 1, &o, "intercom stream");
     ic_curl_global(L);
 
     s = (ic_stream *)lua_newuserdata(L, sizeof(*s));

@@ -339,6 +339,27 @@ int ic_transfer_prepare(lua_State *L, ic_transfer *t, int req, const ic_conn_opt
     return 0;
 }
 
+/* Connection options (shared by session-less users: the multi and streams). */
+void ic_conn_opts_read(lua_State *L, int idx, ic_conn_opts *o, const char *who)
+{
+    const char *names[2] = { "ca_file", "proxy" };
+    const char **dest[2];
+    int i;
+    dest[0] = &o->ca_file;
+    dest[1] = &o->proxy;
+    o->ca_file = NULL;
+    o->proxy = NULL;
+    if (lua_isnoneornil(L, idx)) return;
+    luaL_checktype(L, idx, LUA_TTABLE);
+    for (i = 0; i < 2; i++) {
+        lua_getfield(L, idx, names[i]);
+        if (lua_isnil(L, -1)) continue;
+        if (lua_type(L, -1) != LUA_TSTRING)
+            luaL_error(L, "%s: option '%s' must be a string (got %s)", who, names[i], luaL_typename(L, -1));
+        *dest[i] = lua_tostring(L, -1);
+    }
+}
+
 /* ---- outcome ----------------------------------------------------------------------------------------- */
 
 /* Whether the request may have reached the server: Lua uses it to decide if a POST may be replayed. */

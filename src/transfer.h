@@ -41,6 +41,10 @@ typedef struct ic_transfer {
     struct ic_transfer *next;
 } ic_transfer;
 
+/* Reads opts (index idx): nil or {ca_file = string?, proxy = string?} into o; the strings stay on the
+ * stack. Raises "<who>: option '...' must be a string" on a wrong type. */
+void ic_conn_opts_read(lua_State *L, int idx, ic_conn_opts *o, const char *who);
+
 /* A fresh transfer with its own easy handle; returns -1 when libcurl cannot make one. */
 int ic_transfer_init(ic_transfer *t);
 /* Releases what one request holds (header list, output file, oversized buffers); idempotent. */
