@@ -123,6 +123,7 @@ run_busted() {
     echo "=== busted under $label ==="
     LUA_PATH='lua/?.lua;lua/?/init.lua;spec/?.lua;;' \
     LUA_CPATH="$cpath/?.so;;" \
+    INTERCOM_SPEC_LUA="$lua" \
         ${SPEC_WRAPPER:-} "$lua" /usr/bin/busted --lang=en --pattern=_spec "$@" "${roots[@]}" 2>&1 | tee "$log"
     rc=${PIPESTATUS[0]}
 
