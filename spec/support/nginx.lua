@@ -35,12 +35,7 @@ local function write_file(path, data)
 end
 
 --- A free loopback TCP port (bound, read, released).
-function _M.free_port()
-  local s = assert(socket.bind("127.0.0.1", 0))
-  local _, port = s:getsockname()
-  s:close()
-  return tonumber(port)
-end
+_M.free_port = require("support.util").closed_port
 
 --- The repository root (absolute), from this file's location.
 function _M.root()
