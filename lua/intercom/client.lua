@@ -240,9 +240,9 @@ function Client:_perform(call)
     if logger then
       logger{ event = "request", method = req.method, url = req.url, attempt = attempt,
               message = req.method .. " " .. req.url .. (attempt > 1 and (" (attempt " .. attempt .. ")") or "") }
-      started = core.now()
     end
     if self._throttle then pace(self, transport, req) end
+    if logger then started = core.now() end       -- a response's duration leaves out the throttle's wait
     local raw, terr = transport:request(req)
     local delay, reason, resp
     if raw then
