@@ -284,3 +284,95 @@ describe("json differential against lua-cjson", function()
     -- as many as a double needs to read back exactly, as the round-trip spec above checks.)
   end)
 end)
+
+describe("json decode shape cache", function()
+  -- The decoder remembers the keys and sizes of the shapes it saw (src/json.c, ic_shapes) and checks the
+  -- input against them; these documents keep changing shape in the ways a cache could get wrong, and every
+  -- one must decode exactly like lua-cjson, which has no such cache.
+  local seed = 12345
+  local function rand(n)            -- deterministic on both VMs (math.random differs between them)
+    seed = (seed * 1103515245 + 12345) % 2147483648
+    return seed % n + 1
+  end
+  local KEYS = { "type", "id", "email", "name", "role", "custom_attributes", "tags", "data", "ab", "abc",
+                 "a", "", string.rep("k", 64), string.rep("k", 65), string.rep("long_key_", 9), "é_ünï",
+                 "created_at", "has_more" }
+
+  -- A key as JSON text: mostly plain, sometimes with an escape spelling the same key differently.
+  local function key_text(k)
+    if k ~= "" and rand(6) == 1 then
+      local i = rand(#k)
+      return '"' .. k:sub(1, i - 1) .. string.format("\\u%04x", k:byte(i)) .. k:sub(i + 1) .. '"'
+    end
+    return '"' .. k .. '"'
+  end
+
+  local value_text
+  local function object_text(depth)
+    local parts, n = {}, rand(8) - 1
+    for _ = 1, n do
+      local k = KEYS[rand(#KEYS)]
+      if rand(10) == 1 then k = k .. "x" elseif rand(10) == 1 and #k > 1 then k = k:sub(1, -2) end
+      parts[#parts + 1] = key_text(k) .. ":" .. value_text(depth + 1)
+    end
+    return "{" .. table.concat(parts, ",") .. "}"
+  end
+  local function array_text(depth)
+    local parts = {}
+    for i = 1, rand(6) - 1 do parts[i] = value_text(depth + 1) end
+    return "[" .. table.concat(parts, ",") .. "]"
+  end
+  function value_text(depth)
+    local r = rand(depth > 4 and 4 or 7)
+    if r == 1 then return tostring(rand(1000)) end
+    if r == 2 then return '"' .. KEYS[rand(#KEYS)] .. '"' end
+    if r == 3 then return "null" end
+    if r == 4 then return "true" end
+    if r <= 6 then return object_text(depth) end
+    return array_text(depth)
+  end
+
+  it("decodes documents of shifting shapes like cjson", function()
+    local failed = {}
+    for i = 1, 2000 do
+      local text = value_text(0)
+      local ok, why = same(decode(text), cjson.decode(text))
+      if not ok then failed[#failed + 1] = i .. ": " .. why .. " in " .. text end
+      if #failed > 5 then break end
+    end
+    assert.same({}, failed)
+  end)
+
+  it("gets a repeated shape right every time, and a changed one the first time", function()
+    local contact = '{"type":"contact","id":"1","tags":{"type":"list","data":[{"type":"tag","id":"7"}]}}'
+    for _ = 1, 3 do
+      local c = decode(contact)
+      assert.same({ type = "contact", id = "1", tags = { type = "list", data = { { type = "tag", id = "7" } } } }, c)
+    end
+    -- The same places, other keys: a prefix, an extension, an escape, one key fewer, one more.
+    assert.same({ typ = "contact", idx = "1" }, decode('{"typ":"contact","idx":"1"}'))
+    assert.same({ type = "contact", id = "1" }, decode('{"t\\u0079pe":"contact","id":"1"}'))
+    assert.same({ type = "contact" }, decode('{"type":"contact"}'))
+    local big = decode('{"type":"contact","id":"1","tags":{"type":"list","data":[{"type":"tag","id":"7"},'
+      .. '{"type":"tag","id":"8"},{"type":"tag","id":"9"}]},"extra":[1,2,3,4,5,6,7,8,9,10]}')
+    assert.equal(3, #big.tags.data)
+    assert.equal(10, #big.extra)
+    assert.equal("9", big.tags.data[3].id)
+    -- A duplicate key keeps its last value, cached or not.
+    assert.same({ type = "b", id = "1" }, decode('{"type":"a","id":"1","type":"b"}'))
+    assert.same({ type = "b", id = "1" }, decode('{"type":"a","id":"1","type":"b"}'))
+    -- Keys are ordinary strings: equal to literals, usable as table keys.
+    local k = next(decode('{"some_key_to_compare":1}'))
+    assert.equal("some_key_to_compare", k)
+  end)
+
+  it("keeps its strings valid through garbage collections", function()
+    local text = '{"alpha_key":{"beta_key":[{"gamma_key":1}]}}'
+    for _ = 1, 50 do
+      local v = decode(text)
+      collectgarbage()
+      assert.equal(1, v.alpha_key.beta_key[1].gamma_key)
+      assert.equal("alpha_key", next(v))
+    end
+  end)
+end)

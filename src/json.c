@@ -37,11 +37,34 @@ static void ic_push_array_mt(lua_State *L)
 /* Decoder                                                                                          */
 /* ------------------------------------------------------------------------------------------------ */
 
+/* The shape cache. Intercom answers with the same shapes over and over (a contact has some 55 keys, a page
+ * 50 contacts), and most of a decode's time went into interning keys: hashing every key's bytes and
+ * looking the string up, ~4,500 times per page. The cache remembers, per position in a document's shape,
+ * the key that came there last time and how big each container was. A position is the container's
+ * context (from the path of keys leading to it, every array element sharing one) and the key's ordinal in
+ * it. The decoder checks the input against the expected key with one memcmp and pushes the interned
+ * string from the cache table, no hashing; it makes each container at its expected size and stores every
+ * pair as it comes. A wrong guess only costs the check: the key is then decoded as usual and replaces the
+ * entry. One cache per Lua state, as upvalues of json_decode: a C block (below) and a Lua table holding the
+ * strings at slot + 1, which keeps them alive (so the C pointers into them stay valid) and interned. */
+#define IC_SHAPE_BITS 10
+#define IC_SHAPE_SLOTS (1u << IC_SHAPE_BITS)
+#define IC_SHAPE_MAXKEY 64      /* longer keys are not cached */
+#define IC_SHAPE_ROOT 0x9E3779B9u
+
+typedef struct {
+    const char *key[IC_SHAPE_SLOTS];        /* the bytes of the string at keys[slot + 1], or NULL */
+    unsigned short keylen[IC_SHAPE_SLOTS];
+    unsigned short size[IC_SHAPE_SLOTS];    /* entries of the last container seen in a context */
+} ic_shapes;
+
 typedef struct {
     lua_State *L;
     const char *start, *p, *end;
     int depth;
     int array_mt;           /* stack index of the array metatable */
+    int keys;               /* stack index of the shape cache's string table */
+    ic_shapes *shapes;
     char decimal_point;     /* the C library's, for strtod */
     char err[160];
 } ic_decoder;
@@ -64,7 +87,7 @@ static void ic_skip_ws(ic_decoder *d)
     while (d->p < d->end && (*d->p == ' ' || *d->p == '\n' || *d->p == '\r' || *d->p == '\t')) d->p++;
 }
 
-static int ic_decode_value(ic_decoder *d);
+static int ic_decode_value(ic_decoder *d, uint32_t ctx);
 
 static int ic_hex4(const char *s, unsigned *out)
 {
@@ -267,7 +290,8 @@ static int ic_enter(ic_decoder *d)
  * object (a contact has some 55 keys). Values wait on the stack in runs of IC_PENDING, the table is made
  * with the size known so far and they are stored in order (a repeated key still ends with its last
  * value). Stack space is asked for a run at a time; where Lua has none left (LuaJIT caps the C stack, so
- * deep nesting can run out), a container falls back to storing each value as it comes. */
+ * deep nesting can run out), a container falls back to storing each value as it comes.
+ * A container whose size the shape cache expects is made at that size at once and filled directly. */
 #define IC_PENDING 16     /* values (arrays) or pairs (objects) per stack reservation */
 #define IC_PENDING_MAX 256
 
@@ -275,7 +299,7 @@ typedef struct {
     int base;       /* stack top before the container: values start at base + 1, or above the table */
     int table;      /* stack index of the table once made, else 0 */
     int pending;    /* values (array) or pairs (object) waiting above base/table */
-    int direct;     /* no stack to spare: store each value as it comes */
+    int direct;     /* store each value as it comes (the table exists) */
     lua_Integer n;  /* array: items stored in the table so far */
 } ic_build;
 
@@ -324,10 +348,7 @@ static void ic_flush(ic_decoder *d, ic_build *c, int is_array, int hint)
 static int ic_make_room(ic_decoder *d, ic_build *c, int is_array)
 {
     int per = is_array ? 1 : 2;
-    if (c->direct) {
-        if (c->pending > 0 || !c->table) ic_flush(d, c, is_array, c->pending);
-        return 1;
-    }
+    if (c->direct) return 1;
     if (c->pending % IC_PENDING != 0) return 1;
     if (c->pending < IC_PENDING_MAX && lua_checkstack(d->L, per * IC_PENDING + 8)) return 1;
     /* A long container, or no stack to spare: store what waits, then go on from the table. */
@@ -338,83 +359,187 @@ static int ic_make_room(ic_decoder *d, ic_build *c, int is_array)
     return 1;
 }
 
-static void ic_build_init(ic_decoder *d, ic_build *c)
+/* Starts a container: made at once, at the expected size, when `expect` > 0. */
+static void ic_build_init(ic_decoder *d, ic_build *c, int is_array, int expect)
 {
+    c->pending = 0;
+    c->n = 0;
     c->base = lua_gettop(d->L);
     c->table = 0;
-    c->pending = 0;
     c->direct = 0;
-    c->n = 0;
+    if (expect > 0) {
+        if (is_array) {
+            lua_createtable(d->L, expect, 0);
+            lua_pushvalue(d->L, d->array_mt);
+            lua_setmetatable(d->L, -2);
+        } else {
+            lua_createtable(d->L, 0, expect);
+        }
+        c->table = c->base + 1;
+        c->direct = 1;
+    }
 }
 
-static int ic_decode_array(ic_decoder *d)
+/* A value has been pushed (after its key, for an object): store it now, or let it wait. */
+static void ic_build_add(ic_decoder *d, ic_build *c, int is_array)
+{
+    if (!c->direct) c->pending++;
+    else if (is_array) lua_rawseti(d->L, c->table, (int)++c->n);
+    else lua_rawset(d->L, c->table);
+}
+
+/* Ends a container, leaving its table at base + 1 (the top). */
+static void ic_build_end(ic_decoder *d, ic_build *c, int is_array)
+{
+    if (!c->table || c->pending > 0) ic_flush(d, c, is_array, c->pending);
+}
+
+/* ---- shape cache (see ic_shapes) -------------------------------------------------------------------- */
+
+static unsigned ic_key_slot(uint32_t ctx, uint32_t ordinal)
+{
+    return (unsigned)(((ctx ^ (ordinal * 0x9E3779B1u)) * 0x85EBCA6Bu) >> (32 - IC_SHAPE_BITS));
+}
+
+static unsigned ic_size_slot(uint32_t ctx)
+{
+    return (unsigned)((ctx * 0xC2B2AE35u) >> (32 - IC_SHAPE_BITS));
+}
+
+/* Context of the value under the key at `slot`, and of the elements of an array in context `ctx`. */
+static uint32_t ic_value_ctx(unsigned slot) { return (uint32_t)slot * 0x27D4EB2Fu + 0x165667B1u; }
+static uint32_t ic_element_ctx(uint32_t ctx) { return ctx * 0x9E3779B1u + 0x7F4A7C15u; }
+
+/* Whether the key at d->p (its opening quote) is the one cached at slot: then its length, else -1. */
+static long ic_key_hit(ic_decoder *d, unsigned slot)
+{
+    const char *k = d->shapes->key[slot], *s = d->p + 1;
+    size_t n = d->shapes->keylen[slot];
+    /* A cached key has no '"', '\\' or control character, so a match followed by '"' is the whole key. */
+    if (k != NULL && (size_t)(d->end - s) > n && s[n] == '"' && memcmp(s, k, n) == 0) return (long)n;
+    return -1;
+}
+
+/* Pushes the object key at d->p, from the cache when it is the expected one (`hit`: its length, or -1). */
+static int ic_decode_key(ic_decoder *d, unsigned slot, long hit)
+{
+    lua_State *L = d->L;
+    const char *s = d->p + 1, *q = s;
+    size_t n;
+    if (hit >= 0) {
+        lua_rawgeti(L, d->keys, (int)slot + 1);
+        d->p = s + hit + 1;
+        return 1;
+    }
+    while (ic_plain[(unsigned char)*q]) q++;
+    if (q >= d->end || *q != '"') return ic_decode_string(d);   /* escapes: decoded, never cached */
+    n = (size_t)(q - s);
+    lua_pushlstring(L, s, n);
+    d->p = q + 1;
+    if (n <= IC_SHAPE_MAXKEY) {
+        lua_pushvalue(L, -1);
+        lua_rawseti(L, d->keys, (int)slot + 1);
+        d->shapes->key[slot] = lua_tostring(L, -1);    /* anchored by the cache table */
+        d->shapes->keylen[slot] = (unsigned short)n;
+    }
+    return 1;
+}
+
+static void ic_remember_size(ic_decoder *d, unsigned slot, lua_Integer count)
+{
+    d->shapes->size[slot] = (unsigned short)(count < 65535 ? count : 65535);
+}
+
+static int ic_decode_array(ic_decoder *d, uint32_t ctx)
 {
     ic_build c;
+    unsigned sslot = ic_size_slot(ctx);
+    uint32_t ectx = ic_element_ctx(ctx);
+    lua_Integer count = 0;
     if (!ic_enter(d)) return 0;
     d->p++;
-    ic_build_init(d, &c);
     ic_skip_ws(d);
     if (d->p < d->end && *d->p == ']') {
         d->p++;
-        ic_flush(d, &c, 1, 0);
+        ic_build_init(d, &c, 1, 0);
+        ic_build_end(d, &c, 1);
         d->depth--;
         return 1;
     }
+    ic_build_init(d, &c, 1, d->shapes->size[sslot]);
     for (;;) {
         ic_skip_ws(d);
         if (!ic_make_room(d, &c, 1)) return 0;
-        if (!ic_decode_value(d)) return 0;
-        c.pending++;
+        if (!ic_decode_value(d, ectx)) return 0;
+        ic_build_add(d, &c, 1);
+        count++;
         ic_skip_ws(d);
         if (d->p < d->end && *d->p == ',') { d->p++; continue; }
         if (d->p < d->end && *d->p == ']') { d->p++; break; }
         return ic_dfail(d, "expected ',' or ']'");
     }
-    ic_flush(d, &c, 1, c.pending);
+    ic_build_end(d, &c, 1);
+    ic_remember_size(d, sslot, count);
     d->depth--;
     return 1;
 }
 
-static int ic_decode_object(ic_decoder *d)
+static int ic_decode_object(ic_decoder *d, uint32_t ctx)
 {
     ic_build c;
+    unsigned sslot = ic_size_slot(ctx), slot;
+    uint32_t ordinal = 0;
+    long hit;
     if (!ic_enter(d)) return 0;
     d->p++;
-    ic_build_init(d, &c);
     ic_skip_ws(d);
     if (d->p < d->end && *d->p == '}') {
         d->p++;
-        ic_flush(d, &c, 0, 0);
+        ic_build_init(d, &c, 0, 0);
+        ic_build_end(d, &c, 0);
         d->depth--;
         return 1;
     }
+    if (d->p >= d->end || *d->p != '"') return ic_dfail(d, "expected a string key");
+    /* The expected size is trusted only when the first key is the expected one: a small object in the
+     * place of a big one (an error instead of a contact) is then not made at the big one's size. */
+    slot = ic_key_slot(ctx, 0);
+    hit = ic_key_hit(d, slot);
+    ic_build_init(d, &c, 0, hit >= 0 ? d->shapes->size[sslot] : 0);
     for (;;) {
-        ic_skip_ws(d);
-        if (d->p >= d->end || *d->p != '"') return ic_dfail(d, "expected a string key");
         if (!ic_make_room(d, &c, 0)) return 0;
-        if (!ic_decode_string(d)) return 0;
+        if (!ic_decode_key(d, slot, hit)) return 0;
         ic_skip_ws(d);
         if (d->p >= d->end || *d->p != ':') return ic_dfail(d, "expected ':'");
         d->p++;
         ic_skip_ws(d);
-        if (!ic_decode_value(d)) return 0;
-        c.pending++;
+        if (!ic_decode_value(d, ic_value_ctx(slot))) return 0;
+        ic_build_add(d, &c, 0);
+        ordinal++;
         ic_skip_ws(d);
-        if (d->p < d->end && *d->p == ',') { d->p++; continue; }
+        if (d->p < d->end && *d->p == ',') {
+            d->p++;
+            ic_skip_ws(d);
+            if (d->p >= d->end || *d->p != '"') return ic_dfail(d, "expected a string key");
+            slot = ic_key_slot(ctx, ordinal);
+            hit = ic_key_hit(d, slot);
+            continue;
+        }
         if (d->p < d->end && *d->p == '}') { d->p++; break; }
         return ic_dfail(d, "expected ',' or '}'");
     }
-    ic_flush(d, &c, 0, c.pending);
+    ic_build_end(d, &c, 0);
+    ic_remember_size(d, sslot, (lua_Integer)ordinal);
     d->depth--;
     return 1;
 }
 
-static int ic_decode_value(ic_decoder *d)
+static int ic_decode_value(ic_decoder *d, uint32_t ctx)
 {
     if (d->p >= d->end) return ic_dfail(d, "unexpected end of input");
     switch (*d->p) {
-    case '{': return ic_decode_object(d);
-    case '[': return ic_decode_array(d);
+    case '{': return ic_decode_object(d, ctx);
+    case '[': return ic_decode_array(d, ctx);
     case '"': return ic_decode_string(d);
     case 't':
         if (!ic_literal(d, "true", 4)) return 0;
@@ -434,7 +559,7 @@ static int ic_decode_value(ic_decoder *d)
     }
 }
 
-/* json_decode(text) -> value | nil, message */
+/* json_decode(text) -> value | nil, message. Upvalues: the shape cache (ic_shapes) and its string table. */
 static int ic_json_decode(lua_State *L)
 {
     size_t len;
@@ -449,12 +574,15 @@ static int ic_json_decode(lua_State *L)
     d.end = s + len;
     d.depth = 0;
     d.array_mt = lua_gettop(L);
+    d.shapes = (ic_shapes *)lua_touserdata(L, lua_upvalueindex(1));
+    lua_pushvalue(L, lua_upvalueindex(2));
+    d.keys = lua_gettop(L);
     d.decimal_point = localeconv()->decimal_point[0];
     d.err[0] = '\0';
     base = lua_gettop(L);
 
     ic_skip_ws(&d);
-    if (ic_decode_value(&d)) {
+    if (ic_decode_value(&d, IC_SHAPE_ROOT)) {
         ic_skip_ws(&d);
         if (d.p == d.end) return 1;
         ic_dfail(&d, "unexpected data after the value");
@@ -816,7 +944,10 @@ void ic_json_register(lua_State *L)
     lua_pushlightuserdata(L, NULL);
     lua_setfield(L, -2, "null");
 
-    lua_pushcfunction(L, ic_json_decode);
+    /* json_decode's shape cache: the C block and the table anchoring its strings (see ic_shapes). */
+    memset(lua_newuserdata(L, sizeof(ic_shapes)), 0, sizeof(ic_shapes));
+    lua_createtable(L, (int)IC_SHAPE_SLOTS, 0);
+    lua_pushcclosure(L, ic_json_decode, 2);
     lua_setfield(L, -2, "json_decode");
 
     /* json_encode keeps its state (ic_encode_state, freed by __gc) as an upvalue. */
