@@ -45,18 +45,30 @@ static void ic_push_array_mt(lua_State *L)
  * it. The decoder checks the input against the expected key with one memcmp and pushes the interned
  * string from the cache table, no hashing; it makes each container at its expected size and stores every
  * pair as it comes. A wrong guess only costs the check: the key is then decoded as usual and replaces the
- * entry. One cache per Lua state, as upvalues of json_decode: a C block (below) and a Lua table holding the
- * strings at slot + 1, which keeps them alive (so the C pointers into them stay valid) and interned. */
+ * entry. One cache per Lua state, in the registry: a C block (below) and a Lua table holding the strings,
+ * which keeps them alive (so the C pointers into them stay valid). */
 #define IC_SHAPE_BITS 10
 #define IC_SHAPE_SLOTS (1u << IC_SHAPE_BITS)
 #define IC_SHAPE_MAXKEY 64      /* longer keys are not cached */
 #define IC_SHAPE_ROOT 0x9E3779B9u
 
 typedef struct {
-    const char *key[IC_SHAPE_SLOTS];        /* the bytes of the string at keys[slot + 1], or NULL */
+    const char *key[IC_SHAPE_SLOTS];        /* the bytes of the string at strings[slot + 1], or NULL */
     unsigned short keylen[IC_SHAPE_SLOTS];
     unsigned short size[IC_SHAPE_SLOTS];    /* entries of the last container seen in a context */
+    /* String values the same way ("type": "contact", "role": "user"), at strings[IC_SHAPE_SLOTS + slot + 1].
+     * A place whose value keeps changing (an id, an email) stops being cached after a few misses, so it
+     * costs one failed comparison rather than a store per value. */
+    const char *val[IC_SHAPE_SLOTS];
+    unsigned char vallen[IC_SHAPE_SLOTS];
+    unsigned char valmiss[IC_SHAPE_SLOTS];
 } ic_shapes;
+
+#define IC_SHAPE_MAXVAL 32      /* longer values are not cached */
+#define IC_SHAPE_MISSES 3       /* misses in a row after which a place's values are no longer cached */
+
+/* Registry key of the shape cache: a table holding the ic_shapes block at [0] and the strings. */
+static const char ic_shapes_key = 's';
 
 typedef struct {
     lua_State *L;
@@ -82,9 +94,13 @@ static int ic_dfail(ic_decoder *d, const char *what)
     return 0;
 }
 
+/* The text is followed by a NUL byte (a Lua string, or a buffer the caller terminated), which is not
+ * whitespace: the scans below stop there without a bounds check. */
 static void ic_skip_ws(ic_decoder *d)
 {
-    while (d->p < d->end && (*d->p == ' ' || *d->p == '\n' || *d->p == '\r' || *d->p == '\t')) d->p++;
+    const char *p = d->p;
+    while (*p == ' ' || *p == '\n' || *p == '\r' || *p == '\t') p++;
+    d->p = p;
 }
 
 static int ic_decode_value(ic_decoder *d, uint32_t ctx);
@@ -445,6 +461,35 @@ static int ic_decode_key(ic_decoder *d, unsigned slot, long hit)
     return 1;
 }
 
+/* Pushes the string value at d->p of the key at `slot`, from the cache when it is the one seen there last. */
+static int ic_decode_cached_value(ic_decoder *d, unsigned slot)
+{
+    lua_State *L = d->L;
+    ic_shapes *sh = d->shapes;
+    const char *v = sh->val[slot], *s = d->p + 1, *q = s;
+    size_t n = sh->vallen[slot];
+    if (v != NULL && (size_t)(d->end - s) > n && s[n] == '"' && memcmp(s, v, n) == 0) {
+        lua_rawgeti(L, d->keys, (int)(IC_SHAPE_SLOTS + slot) + 1);
+        d->p = s + n + 1;
+        sh->valmiss[slot] = 0;
+        return 1;
+    }
+    if (sh->valmiss[slot] >= IC_SHAPE_MISSES) return ic_decode_string(d);
+    while (ic_plain[(unsigned char)*q]) q++;
+    if (q >= d->end || *q != '"') return ic_decode_string(d);
+    n = (size_t)(q - s);
+    lua_pushlstring(L, s, n);
+    d->p = q + 1;
+    sh->valmiss[slot]++;
+    if (n <= IC_SHAPE_MAXVAL) {
+        lua_pushvalue(L, -1);
+        lua_rawseti(L, d->keys, (int)(IC_SHAPE_SLOTS + slot) + 1);
+        sh->val[slot] = lua_tostring(L, -1);           /* anchored by the cache table */
+        sh->vallen[slot] = (unsigned char)n;
+    }
+    return 1;
+}
+
 static void ic_remember_size(ic_decoder *d, unsigned slot, lua_Integer count)
 {
     d->shapes->size[slot] = (unsigned short)(count < 65535 ? count : 65535);
@@ -513,7 +558,9 @@ static int ic_decode_object(ic_decoder *d, uint32_t ctx)
         if (d->p >= d->end || *d->p != ':') return ic_dfail(d, "expected ':'");
         d->p++;
         ic_skip_ws(d);
-        if (!ic_decode_value(d, ic_value_ctx(slot))) return 0;
+        if (d->p < d->end && *d->p == '"') {
+            if (!ic_decode_cached_value(d, slot)) return 0;
+        } else if (!ic_decode_value(d, ic_value_ctx(slot))) return 0;
         ic_build_add(d, &c, 0);
         ordinal++;
         ic_skip_ws(d);
@@ -559,37 +606,50 @@ static int ic_decode_value(ic_decoder *d, uint32_t ctx)
     }
 }
 
-/* json_decode(text) -> value | nil, message. Upvalues: the shape cache (ic_shapes) and its string table. */
-static int ic_json_decode(lua_State *L)
+int ic_json_decode_text(lua_State *L, const char *s, size_t len)
 {
-    size_t len;
-    const char *s = luaL_checklstring(L, 1, &len);
     ic_decoder d;
-    int base;
+    int base = lua_gettop(L);
 
-    lua_settop(L, 1);
     ic_push_array_mt(L);
     d.L = L;
     d.start = d.p = s;
     d.end = s + len;
     d.depth = 0;
     d.array_mt = lua_gettop(L);
-    d.shapes = (ic_shapes *)lua_touserdata(L, lua_upvalueindex(1));
-    lua_pushvalue(L, lua_upvalueindex(2));
+    lua_pushlightuserdata(L, (void *)&ic_shapes_key);
+    lua_rawget(L, LUA_REGISTRYINDEX);
     d.keys = lua_gettop(L);
+    lua_rawgeti(L, d.keys, 0);
+    d.shapes = (ic_shapes *)lua_touserdata(L, -1);
+    lua_pop(L, 1);
     d.decimal_point = localeconv()->decimal_point[0];
     d.err[0] = '\0';
-    base = lua_gettop(L);
 
     ic_skip_ws(&d);
     if (ic_decode_value(&d, IC_SHAPE_ROOT)) {
         ic_skip_ws(&d);
-        if (d.p == d.end) return 1;
+        if (d.p == d.end) {
+            lua_replace(L, base + 1);
+            lua_settop(L, base + 1);
+            return 1;
+        }
         ic_dfail(&d, "unexpected data after the value");
     }
     lua_settop(L, base);
-    lua_pushnil(L);
     lua_pushstring(L, d.err);
+    return 0;
+}
+
+/* json_decode(text) -> value | nil, message */
+static int ic_json_decode(lua_State *L)
+{
+    size_t len;
+    const char *s = luaL_checklstring(L, 1, &len);
+    lua_settop(L, 1);
+    if (ic_json_decode_text(L, s, len)) return 1;
+    lua_pushnil(L);
+    lua_insert(L, -2);
     return 2;
 }
 
@@ -944,10 +1004,14 @@ void ic_json_register(lua_State *L)
     lua_pushlightuserdata(L, NULL);
     lua_setfield(L, -2, "null");
 
-    /* json_decode's shape cache: the C block and the table anchoring its strings (see ic_shapes). */
+    /* The decoder's shape cache: the table anchoring its strings, with the C block at [0] (see ic_shapes). */
+    lua_pushlightuserdata(L, (void *)&ic_shapes_key);
+    lua_createtable(L, (int)(2 * IC_SHAPE_SLOTS), 1);
     memset(lua_newuserdata(L, sizeof(ic_shapes)), 0, sizeof(ic_shapes));
-    lua_createtable(L, (int)IC_SHAPE_SLOTS, 0);
-    lua_pushcclosure(L, ic_json_decode, 2);
+    lua_rawseti(L, -2, 0);
+    lua_rawset(L, LUA_REGISTRYINDEX);
+
+    lua_pushcfunction(L, ic_json_decode);
     lua_setfield(L, -2, "json_decode");
 
     /* json_encode keeps its state (ic_encode_state, freed by __gc) as an upvalue. */
