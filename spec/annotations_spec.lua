@@ -348,9 +348,20 @@ describe("LuaLS annotations", function()
       assert.is_truthy(meta:find("function core%." .. name .. "%(") or meta:find("@field " .. name .. " "),
         "types/intercom/core.lua does not document core." .. name)
     end
-    local session = getmetatable(core.session{}).__index
-    for name in pairs(session) do
-      assert.is_truthy(meta:find("function Session:" .. name .. "%("), "Session:" .. name .. " is not documented")
+    local objects = {
+      Session = core.session{},
+      Multi = core.multi(),
+      Stream = core.stream(nil, { method = "GET", url = "http://127.0.0.1:1/" }),   -- no I/O until read
+    }
+    for class, object in pairs(objects) do
+      local n = 0
+      for name in pairs(getmetatable(object).__index) do
+        n = n + 1
+        assert.is_truthy(meta:find("function " .. class .. ":" .. name .. "%("),
+          class .. ":" .. name .. " is not documented")
+      end
+      assert.is_true(n >= 3)
+      object:close()
     end
   end)
 

@@ -367,6 +367,35 @@ describe("data_export:download", function()
   end)
 end)
 
+describe("data_export:download inside client:map", function()
+  before_each(function() control.reset() end)
+
+  -- A download streams on its own curl multi (core.stream) and blocks the map while it runs; the map's
+  -- other tasks go on around it, and its retry wait yields to them like any other.
+  it("streams to a file beside concurrent calls, retrying a 503 on the way", function()
+    control.default{ json = fx.contact("c1") }
+    control.enqueue{ match = { path = PATH }, status = 503, body = "busy", headers = { ["Retry-After"] = "1" } }
+    control.enqueue{ match = { path = PATH }, body = GZ, headers = { ["Content-Type"] = "application/octet-stream" } }
+    local path = tmppath()
+    local client = fx.client()
+    local results, errs = client:map({ "a", "download", "b", "c" }, function(item)
+      if item == "download" then return client.data_export:download(JOB, { output_file = path }) end
+      return client.contacts:find(item)
+    end, { concurrency = 4 })
+    assert.same({}, errs)
+    assert.same({ path = path, bytes = #GZ, content_type = "application/octet-stream" }, results[2])
+    assert.equal(GZ, read_file(path))
+    for _, i in ipairs{ 1, 3, 4 } do assert.equal("c1", results[i].id) end
+    local downloads = 0
+    for _, r in ipairs(control.requests()) do
+      if r.path == PATH then downloads = downloads + 1 end
+    end
+    assert.equal(2, downloads)
+    assert.equal(5, #control.requests())
+    os.remove(path)
+  end)
+end)
+
 describe("core.stream", function()
   before_each(function() control.reset() end)
 

@@ -16,7 +16,8 @@ end
 
 from_tree("intercom", package.path)
 from_tree("intercom.core", package.cpath)
-for _, m in ipairs{ "client", "errors", "pager", "query", "webhooks", "transport.curl", "transport.ngx" } do
+for _, m in ipairs{ "client", "errors", "pager", "query", "webhooks", "scheduler", "download", "throttle",
+                    "transport.curl", "transport.ngx" } do
   from_tree("intercom." .. m, package.path)
   require("intercom." .. m)
 end
@@ -25,6 +26,9 @@ assert(core._VERSION == intercom._VERSION, "core " .. core._VERSION .. " vs inte
 assert(intercom.json.encode(intercom.array{}) == "[]")
 assert(intercom.json.decode('{"n":9007199254740993}').n == (math.tointeger and math.tointeger(9007199254740993)
   or 9007199254740993))
+
+-- libcurl is dlopen()ed on first use (src/curlapi.h), so a build that cannot find it still loads: check it.
+assert(core.curl_version:match("^libcurl/%d"), "libcurl did not load: " .. tostring(core.curl_version))
 
 local fetched = "no request"
 local server = os.getenv("INTERCOM_TEST_SERVER")
