@@ -10,12 +10,9 @@ local core = require "intercom.core"
 
 local workload, base = arg[1], arg[2]
 
-local function rss_kb()
-  local f = io.open("/proc/self/status")
-  local kb = f and tonumber(f:read("*a"):match("VmRSS:%s*(%d+)"))
-  if f then f:close() end
-  return kb
-end
+-- bench/clients/process.lua, found beside this script
+package.path = (arg[0]:match("^(.*)/") or ".") .. "/?.lua;" .. package.path
+local rss_kb = require("process").rss_kb
 
 local function client(prefix)
   return intercom.new{ token = "bench-token", base_url = base .. prefix }
