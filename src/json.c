@@ -224,53 +224,49 @@ static int ic_is_digit(char c) { return c >= '0' && c <= '9'; }
 static int ic_decode_number(ic_decoder *d)
 {
     const char *s = d->p, *q = s;
-    int is_float = 0;
+    int neg = 0;
     double v;
     char *endp;
+    uint64_t acc = 0;
+    int overflow = 0;
 
-    if (*q == '-') q++;
-    if (q >= d->end || !ic_is_digit(*q)) { d->p = q; return ic_dfail(d, "bad number"); }
+    if (*q == '-') { neg = 1; q++; }
+    if (!ic_is_digit(*q)) { d->p = q; return ic_dfail(d, "bad number"); }
+    /* The integer part is read and accumulated in one pass (the text ends with a NUL, not a digit). */
     if (*q == '0') q++;
-    else while (q < d->end && ic_is_digit(*q)) q++;
-    if (q < d->end && *q == '.') {
-        is_float = 1;
-        q++;
-        if (q >= d->end || !ic_is_digit(*q)) { d->p = q; return ic_dfail(d, "bad number"); }
-        while (q < d->end && ic_is_digit(*q)) q++;
+    else {
+        for (; ic_is_digit(*q); q++) {
+            unsigned digit = (unsigned)(*q - '0');
+            if (acc > (UINT64_MAX - digit) / 10u) overflow = 1;
+            else acc = acc * 10u + digit;
+        }
     }
-    if (q < d->end && (*q == 'e' || *q == 'E')) {
-        is_float = 1;
-        q++;
-        if (q < d->end && (*q == '+' || *q == '-')) q++;
-        if (q >= d->end || !ic_is_digit(*q)) { d->p = q; return ic_dfail(d, "bad number"); }
-        while (q < d->end && ic_is_digit(*q)) q++;
-    }
-    d->p = q;
-
 #if IC_HAS_INTEGERS
-    if (!is_float) {
-        /* Exact 64-bit integers; one that does not fit falls through to a float. */
-        const char *r = s;
-        int neg = (*r == '-');
-        uint64_t acc = 0, limit = neg ? (uint64_t)INT64_MAX + 1u : (uint64_t)INT64_MAX;
-        int overflow = 0;
-        if (neg) r++;
-        for (; r < q; r++) {
-            unsigned digit = (unsigned)(*r - '0');
-            if (acc > (limit - digit) / 10u) { overflow = 1; break; }
-            acc = acc * 10u + digit;
-        }
-        if (!overflow) {
-            lua_Integer iv = neg ? (lua_Integer)(0 - acc) : (lua_Integer)acc;
-            lua_pushinteger(d->L, iv);
-            return 1;
-        }
+    if (*q != '.' && *q != 'e' && *q != 'E' && !overflow
+        && acc <= (neg ? (uint64_t)INT64_MAX + 1u : (uint64_t)INT64_MAX)) {
+        /* An exact 64-bit integer; one that does not fit falls through to a float. */
+        d->p = q;
+        lua_pushinteger(d->L, neg ? (lua_Integer)(0 - acc) : (lua_Integer)acc);
+        return 1;
     }
 #else
-    (void)is_float;
+    (void)neg;
+    (void)overflow;
 #endif
+    if (*q == '.') {
+        q++;
+        if (!ic_is_digit(*q)) { d->p = q; return ic_dfail(d, "bad number"); }
+        while (ic_is_digit(*q)) q++;
+    }
+    if (*q == 'e' || *q == 'E') {
+        q++;
+        if (*q == '+' || *q == '-') q++;
+        if (!ic_is_digit(*q)) { d->p = q; return ic_dfail(d, "bad number"); }
+        while (ic_is_digit(*q)) q++;
+    }
+    d->p = q;
     if (d->decimal_point == '.') {
-        /* Lua strings are NUL-terminated and the token was validated, so strtod reads exactly it. */
+        /* The token was validated and is followed by a non-number byte, so strtod reads exactly it. */
         v = strtod(s, &endp);
     } else {
         char buf[64], *tmp = buf, *dot;
