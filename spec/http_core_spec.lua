@@ -313,6 +313,89 @@ describe("intercom.core", function()
     end)
   end)
 
+  -- The easy handle is reset only after a request that set more than a plain GET does (src/transfer.c),
+  -- and the header list is kept while the lines stay the same: nothing of one request may reach the next.
+  describe("a reused session", function()
+    it("sends each request's own method and body, whatever came before", function()
+      control.default{ body = "ok" }
+      local seq = {
+        { method = "POST", body = "p1", headers = { "Content-Type: text/plain" } },
+        { method = "GET" },
+        { method = "PUT", body = "put body" },
+        { method = "GET" },
+        { method = "HEAD" },
+        { method = "GET" },
+        { method = "DELETE" },
+        { method = "GET" },
+        { method = "POST", body = "sent once", once = true },
+        { method = "GET" },
+        { method = "PATCH" },
+        { method = "GET", once = true },
+        { method = "POST", body = "plain again" },
+        { method = "GET", body = "a GET with a body" },
+        { method = "GET" },
+      }
+      for i, r in ipairs(seq) do
+        local status, _, body = session:perform{ method = r.method, url = base .. "/r" .. i, body = r.body,
+                                                 headers = r.headers, once = r.once }
+        assert.equal(200, status)
+        assert.equal(r.method == "HEAD" and "" or "ok", body)
+      end
+      local reqs = control.requests()
+      assert.equal(#seq, #reqs)
+      for i, r in ipairs(seq) do
+        local got = reqs[i]
+        assert.equal(r.method, got.method, "request " .. i)
+        assert.equal("/r" .. i, got.path)
+        assert.equal(r.body or "", got.body, "request " .. i)
+        local sends_length = r.body ~= nil or r.method == "POST" or r.method == "PUT" or r.method == "PATCH"
+        assert.equal(sends_length and tostring(#(r.body or "")) or nil, got.headers["content-length"],
+          "request " .. i)
+        assert.equal(r.headers and "text/plain" or nil, got.headers["content-type"], "request " .. i)
+        assert.is_nil(got.headers.expect)
+      end
+    end)
+
+    it("sends the header lines of each request, the same or changed", function()
+      control.default{ body = "ok" }
+      local lists = {
+        { "X-A: 1", "X-B: 2" }, { "X-A: 1", "X-B: 2" }, { "X-A: 3" }, {}, { "X-A: 1", "X-B: 2" }, nil,
+        { "X-A: 1", "X-B: 2", "X-C: 3" }, { "X-A: 1", "X-B: 2" },
+      }
+      for i = 1, 8 do session:perform{ method = "GET", url = base .. "/h", headers = lists[i] } end
+      local reqs = control.requests()
+      for i = 1, 8 do
+        local want, got = {}, {}
+        for _, line in ipairs(lists[i] or {}) do
+          local name, value = line:match("^(.-): (.*)$")
+          want[name:lower()] = value
+        end
+        for _, name in ipairs{ "x-a", "x-b", "x-c" } do got[name] = reqs[i].headers[name] end
+        assert.same(want, got, "request " .. i)
+      end
+    end)
+
+    it("leaves no timeout of an earlier request on a later one", function()
+      control.enqueue{ { body = "fast" }, { body = "slow", delay = 0.6 } }
+      assert.equal("fast", select(3, session:perform{ method = "GET", url = base .. "/a", timeout = 0.3,
+                                                      connect_timeout = 0.3 }))
+      local status, _, body = session:perform{ method = "GET", url = base .. "/b" }
+      assert.equal(200, status)
+      assert.equal("slow", body)
+    end)
+
+    it("opens a fresh connection for a GET sent once, and only for it", function()
+      control.default{ body = "ok" }
+      session:perform{ method = "GET", url = base .. "/a" }
+      assert.equal(1, control.stats().connections)
+      session:perform{ method = "GET", url = base .. "/b", once = true }
+      assert.equal(2, control.stats().connections)
+      session:perform{ method = "GET", url = base .. "/c" }
+      session:perform{ method = "GET", url = base .. "/d" }
+      assert.equal(2, control.stats().connections)
+    end)
+  end)
+
   describe("output_file", function()
     local path
 

@@ -452,6 +452,21 @@ describe("intercom.core multi", function()
     assert.equal(1, control.stats().connections)
   end)
 
+  -- A pooled easy handle keeps its connection options only while they stay the same (src/transfer.c).
+  it("uses each transfer's own connection options on pooled handles", function()
+    control.default{ body = "x" }
+    local function run(url, opts)
+      multi:add({ method = "GET", url = url }, opts)
+      local got = wait_all(multi, 1)
+      assert.equal(200, got[1][2])
+      return control.last().target
+    end
+    assert.equal("http://api.intercom.invalid/p1", run("http://api.intercom.invalid/p1", { proxy = base }))
+    assert.equal("/direct", run(base .. "/direct"))
+    assert.equal("http://api.intercom.invalid/p2", run("http://api.intercom.invalid/p2", { proxy = base }))
+    assert.equal("/again", run(base .. "/again", {}))
+  end)
+
   it("refuses use after close, and close is idempotent", function()
     control.enqueue{ body = "x", delay = 0.3 }
     multi:add{ method = "GET", url = base .. "/x" }
