@@ -12,6 +12,16 @@ local closed_port = util.closed_port
 
 local read_file = util.read
 
+-- session:perform hands the final response's header block over as an intercom.head userdata, and the
+-- table of headers is core.parse_headers': this returns status, headers (that table), body like the client
+-- sees them.
+local function perform(s, req)
+  local status, head, body, details = s:perform(req)
+  if not status then return status, head, body, details end
+  assert.equal("intercom.head", getmetatable(head).__name)
+  return status, core.parse_headers(head), body
+end
+
 local function assert_failure(kind, ok, got_kind, msg, details)
   assert.is_nil(ok)
   assert.equal(kind, got_kind)
@@ -214,7 +224,7 @@ describe("intercom.core", function()
         },
         body = "created\0bytes\255",
       }
-      local status, headers, body = session:perform{ method = "POST", url = base .. "/contacts", body = "{}" }
+      local status, headers, body = perform(session, { method = "POST", url = base .. "/contacts", body = "{}" })
       assert.equal(201, status)
       assert.equal("created\0bytes\255", body)
       assert.equal("req-123", headers["x-request-id"])
@@ -227,7 +237,7 @@ describe("intercom.core", function()
 
     it("returns an empty string for an empty body", function()
       control.enqueue{ status = 204 }
-      local status, headers, body = session:perform{ method = "DELETE", url = base .. "/x" }
+      local status, headers, body = perform(session, { method = "DELETE", url = base .. "/x" })
       assert.equal(204, status)
       assert.is_table(headers)
       assert.equal("", body)
@@ -239,7 +249,7 @@ describe("intercom.core", function()
         headers = { ["X-Final"] = "yes" },
         body = "final",
       }
-      local status, headers, body = session:perform{ method = "GET", url = base .. "/x" }
+      local status, headers, body = perform(session, { method = "GET", url = base .. "/x" })
       assert.equal(200, status)
       assert.equal("final", body)
       assert.equal("yes", headers["x-final"])
@@ -250,11 +260,11 @@ describe("intercom.core", function()
     it("decodes gzip and chunked bodies", function()
       local text = string.rep('{"type":"contact","id":"abc"},', 200)
       control.enqueue{ { body = text, gzip = true }, { body = text, chunked = true } }
-      local status, headers, body = session:perform{ method = "GET", url = base .. "/gz" }
+      local status, headers, body = perform(session, { method = "GET", url = base .. "/gz" })
       assert.equal(200, status)
       assert.equal("gzip", headers["content-encoding"])
       assert.equal(text, body)
-      status, headers, body = session:perform{ method = "GET", url = base .. "/chunked" }
+      status, headers, body = perform(session, { method = "GET", url = base .. "/chunked" })
       assert.equal(200, status)
       assert.equal("chunked", headers["transfer-encoding"])
       assert.equal(text, body)
@@ -262,7 +272,7 @@ describe("intercom.core", function()
 
     it("answers HEAD without a body", function()
       control.enqueue{ body = "not sent" }
-      local status, headers, body = session:perform{ method = "HEAD", url = base .. "/x" }
+      local status, headers, body = perform(session, { method = "HEAD", url = base .. "/x" })
       assert.equal(200, status)
       assert.equal("8", headers["content-length"])
       assert.equal("", body)
@@ -272,7 +282,7 @@ describe("intercom.core", function()
     it("returns a redirect as is, without following it", function()
       control.enqueue{ status = 302, headers = { Location = base .. "/elsewhere" }, body = "moved" }
       control.default{ status = 200, body = "followed" }
-      local status, headers, body = session:perform{ method = "GET", url = base .. "/old", headers = { AUTH } }
+      local status, headers, body = perform(session, { method = "GET", url = base .. "/old", headers = { AUTH } })
       assert.equal(302, status)
       assert.equal(base .. "/elsewhere", headers.location)
       assert.equal("moved", body)
@@ -280,7 +290,7 @@ describe("intercom.core", function()
     end)
 
     it("passes an unscripted request's 501 through", function()
-      local status, headers, body = session:perform{ method = "GET", url = base .. "/nothing/here" }
+      local status, headers, body = perform(session, { method = "GET", url = base .. "/nothing/here" })
       assert.equal(501, status)
       assert.equal("application/json", headers["content-type"])
       assert.truthy(body:find("no scripted response for GET /nothing/here", 1, true))
@@ -394,6 +404,20 @@ describe("intercom.core", function()
       session:perform{ method = "GET", url = base .. "/d" }
       assert.equal(2, control.stats().connections)
     end)
+
+    it("hands over the final response's header lines as an intercom.head", function()
+      control.enqueue{ headers = { ["X-Request-Id"] = "req-9", ["X-RateLimit-Remaining"] = "41" }, body = "b" }
+      local status, head = session:perform{ method = "GET", url = base .. "/x" }
+      assert.equal(200, status)
+      assert.equal("userdata", type(head))
+      local text = tostring(head)
+      assert.truthy(text:find("X-Request-Id: req-9\r\n", 1, true), text)
+      assert.is_nil(text:find("HTTP/1.1", 1, true))   -- the status line is not part of it
+      assert.same(core.parse_headers(text), core.parse_headers(head))
+      local id, _, remaining = core.head_meta(head)
+      assert.equal("req-9", id)
+      assert.equal(41, remaining)
+    end)
   end)
 
   describe("output_file", function()
@@ -405,7 +429,8 @@ describe("intercom.core", function()
     it("writes the body to the file and returns the headers", function()
       local bytes = string.rep("\0\1binary\255", 10000)
       control.enqueue{ body = bytes, headers = { ["Content-Type"] = "application/octet-stream" } }
-      local status, headers, body = session:perform{ method = "GET", url = base .. "/download", output_file = path }
+      local status, headers, body =
+        perform(session, { method = "GET", url = base .. "/download", output_file = path })
       assert.equal(200, status)
       assert.is_nil(body)
       assert.equal("application/octet-stream", headers["content-type"])

@@ -493,72 +493,6 @@ static int ic_is_space(char c)
     return c == ' ' || c == '\t' || c == '\r' || c == '\n';
 }
 
-/* Pushes the final response's headers: lowercase name -> value, repeated names joined with ", ",
- * obsolete line folding joined with a space. Names are lowercased in place: the buffer is ours. */
-static void ic_push_headers(lua_State *L, ic_buffer *h)
-{
-    char *p = h->data, *end = h->data + h->len;
-    char *last_name = NULL;
-    size_t last_len = 0, lines = 0;
-    /* One slot per header line, so the table is made at its size rather than grown (and rehashed) as
-     * the headers go in. */
-    for (; p != NULL && p < end; p++) {
-        p = (char *)memchr(p, '\n', (size_t)(end - p));
-        if (p == NULL) break;
-        lines++;
-    }
-    p = h->data;
-    lua_createtable(L, 0, (int)(lines < 64 ? lines : 64));
-    while (p != NULL && p < end) {
-        char *eol = (char *)memchr(p, '\n', (size_t)(end - p));
-        char *next = eol != NULL ? eol + 1 : end;
-        char *line_end = eol != NULL ? eol : end;
-        while (line_end > p && ic_is_space(line_end[-1])) line_end--;
-        if (line_end == p) {
-            p = next;
-            continue;
-        }
-        if (*p == ' ' || *p == '\t') {
-            /* obs-fold: a continuation of the previous header's value */
-            char *v = p;
-            while (v < line_end && ic_is_space(*v)) v++;
-            if (last_name != NULL) {
-                lua_pushlstring(L, last_name, last_len);
-                lua_pushvalue(L, -1);
-                lua_rawget(L, -3);
-                lua_pushliteral(L, " ");
-                lua_pushlstring(L, v, (size_t)(line_end - v));
-                lua_concat(L, 3);
-                lua_rawset(L, -3);
-            }
-        } else {
-            char *colon = (char *)memchr(p, ':', (size_t)(line_end - p));
-            if (colon != NULL) {
-                char *name_end = colon, *v = colon + 1, *c;
-                while (name_end > p && ic_is_space(name_end[-1])) name_end--;
-                while (v < line_end && ic_is_space(*v)) v++;
-                for (c = p; c < name_end; c++)
-                    if (*c >= 'A' && *c <= 'Z') *c = (char)(*c - 'A' + 'a');
-                last_name = p;
-                last_len = (size_t)(name_end - p);
-                lua_pushlstring(L, p, last_len);
-                lua_pushvalue(L, -1);
-                lua_rawget(L, -3);
-                if (lua_isnil(L, -1)) {
-                    lua_pop(L, 1);
-                    lua_pushlstring(L, v, (size_t)(line_end - v));
-                } else {
-                    lua_pushliteral(L, ", ");
-                    lua_pushlstring(L, v, (size_t)(line_end - v));
-                    lua_concat(L, 3);
-                }
-                lua_rawset(L, -3);
-            }
-        }
-        p = next;
-    }
-}
-
 void ic_push_details(lua_State *L, int code, int sent)
 {
     lua_createtable(L, 0, 2);
@@ -597,7 +531,7 @@ static int ic_push_failure(lua_State *L, ic_transfer *t)
 
 void ic_transfer_push_head(lua_State *L, ic_transfer *t)
 {
-    ic_push_headers(L, &t->head);
+    ic_push_headers(L, t->head.data != NULL ? t->head.data : "", t->head.len);
 }
 
 int ic_transfer_push(lua_State *L, ic_transfer *t)
@@ -606,7 +540,8 @@ int ic_transfer_push(lua_State *L, ic_transfer *t)
     if (t->rc != CURLE_OK) return ic_push_failure(L, t);
     curl_easy_getinfo(t->easy, CURLINFO_RESPONSE_CODE, &status);
     lua_pushinteger(L, (lua_Integer)status);
-    ic_push_headers(L, &t->head);
+    /* The header block itself: the table of headers is made only when someone asks (head.c). */
+    ic_push_head_block(L, t->head.data != NULL ? t->head.data : "", t->head.len);
     if (t->to_file)
         lua_pushnil(L);
     else

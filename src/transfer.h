@@ -69,13 +69,19 @@ int ic_transfer_prepare(lua_State *L, ic_transfer *t, int req, const ic_conn_opt
  * Never raises. */
 void ic_transfer_complete(ic_transfer *t, CURLcode rc);
 
-/* Pushes the recorded outcome: status, headers, body (3 values) or nil, kind, message, details (4).
- * Returns the count. Leaves t unchanged apart from lowercasing header names, so it can be repeated. */
+/* Pushes the recorded outcome: status, head, body (3 values) or nil, kind, message, details (4). head is
+ * the final response's header block ("Name: value" lines) as an intercom.head userdata (head.c). Returns
+ * the count. Leaves t unchanged, so it can be repeated. */
 int ic_transfer_push(lua_State *L, ic_transfer *t);
 
-/* Pushes the final response's headers received so far: {lowercase name = value}, repeated names joined
- * with ", " (for a stream, whose head is wanted before the transfer ends). */
+/* Pushes the final response's headers received so far as a table (ic_push_headers), for a stream, whose
+ * head is wanted before the transfer ends. */
 void ic_transfer_push_head(lua_State *L, ic_transfer *t);
+
+/* head.c: pushes {lowercase name = value} for a header block, repeated names joined with ", ". */
+void ic_push_headers(lua_State *L, const char *data, size_t len);
+/* head.c: pushes a copy of a header block as an intercom.head userdata. */
+void ic_push_head_block(lua_State *L, const char *data, size_t len);
 
 /* details = {curl_code, sent} */
 void ic_push_details(lua_State *L, int code, int sent);

@@ -257,7 +257,7 @@ function Client:_perform(call)
       end
       local transient = retry.retryable_status(raw.status)
       if transient and attempt <= max_retries and retry.may_replay(idempotent, raw.status) then
-        delay, reason = retry.delay(attempt, raw.status, raw.headers, core.wall())
+        delay, reason = retry.delay(attempt, raw.status, resp.headers, core.wall())
         if delay > retry.MAX_WAIT then delay = nil end
       end
       if not delay then
