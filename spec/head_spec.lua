@@ -1,6 +1,8 @@
--- Response header blocks (src/head.c: core.parse_headers, core.head_meta). Pure functions: no server
--- needed; the blocks a real transfer hands over are checked in http_core_spec.lua.
+-- Response header blocks (src/head.c: core.parse_headers, core.head_meta) and percent-encoding
+-- (src/escape.c: core.url_escape). Pure functions: no server needed; the blocks a real transfer hands
+-- over are checked in http_core_spec.lua.
 local core = require "intercom.core"
+local url = require "intercom.url"
 
 local tointeger = math.tointeger   -- nil on LuaJIT
 
@@ -112,5 +114,45 @@ describe("core.head_meta", function()
 
   it("joins a repeated request id as the headers table shows it", function()
     assert.equal("a, b", (core.head_meta("X-Request-Id: a\r\nX-Request-Id: b\r\n")))
+  end)
+end)
+
+describe("core.url_escape", function()
+  -- The definition: everything but RFC 3986's unreserved characters, as %XX in uppercase hex.
+  local function reference(s)
+    return (s:gsub("[^A-Za-z0-9%-%._~]", function(c) return string.format("%%%02X", c:byte()) end))
+  end
+
+  it("encodes every byte as RFC 3986 says", function()
+    local all = {}
+    for b = 0, 255 do all[#all + 1] = string.char(b) end
+    local s = table.concat(all)
+    assert.equal(reference(s), core.url_escape(s))
+    for b = 0, 255 do
+      local c = string.char(b)
+      assert.equal(reference(c), core.url_escape(c))
+    end
+  end)
+
+  it("returns unreserved text unchanged, and the empty string", function()
+    assert.equal("65ddcd01697be43641000001", core.url_escape("65ddcd01697be43641000001"))
+    assert.equal("A-Z_a.z~0", core.url_escape("A-Z_a.z~0"))
+    assert.equal("", core.url_escape(""))
+    assert.equal("a%20b%2Fc%3F%00", core.url_escape("a b/c?\0"))
+  end)
+
+  it("takes numbers as their string, as string.gsub did", function()
+    assert.equal("42", core.url_escape(42))
+    assert.equal("1.5", core.url_escape(1.5))
+    assert.has_error(function() core.url_escape(nil) end)
+  end)
+
+  it("is what intercom.url encodes with", function()
+    assert.equal("x%40y.com", url.escape("x@y.com"))
+    assert.equal("a=1&b=x%20y&c=.", url.query_string{ a = 1, b = "x y", c = "." })   -- no path there
+    local build = url.compile("/contacts/{contact_id}/tags/{id}")
+    assert.equal("/contacts/a%2Fb/tags/%2E%2E", build("a/b", ".."))
+    assert.equal("/x/%2E/y/z/a%20b", url.compile("/x/{a}/y/{b}/{c}")(".", "z", "a b"))
+    assert.equal("/me", url.compile("/me")())
   end)
 end)

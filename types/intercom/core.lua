@@ -107,6 +107,12 @@ function core.parse_headers(head) end
 ---@return boolean odd
 function core.head_meta(head) end
 
+--- Percent-encodes everything but RFC 3986's unreserved characters (A-Z a-z 0-9 - . _ ~), as %XX with
+--- uppercase hex; returns the string itself when nothing needs encoding.
+---@param s string
+---@return string
+function core.url_escape(s) end
+
 --- Base64 (standard alphabet, padded, no line breaks) of a byte string.
 ---@param bytes string
 ---@return string base64
