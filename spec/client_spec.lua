@@ -33,6 +33,53 @@ describe("client requests", function()
     assert.equal("", req.body)
   end)
 
+  -- The curl transport hands over the header block and response.headers is made on its first read
+  -- (intercom.response): what a caller sees is the same plain table as from a transport returning one.
+  it("gives response.headers as a plain table of lowercase names, made when first read", function()
+    local script = { json = fx.contact("c1"), headers = {
+      ["X-RateLimit-Limit"] = "10000", ["X-RateLimit-Remaining"] = "9876", ["X-RateLimit-Reset"] = "1700000500",
+      ["X-Request-Id"] = "req-abc", ["Set-Cookie"] = { "a=1", "b=2" }, ["X-Custom"] = "v" } }
+    control.enqueue(script)
+    local _, _, resp = assert(fx.client().contacts:find("c1"))
+    assert.equal("req-abc", resp.request_id)
+    if math.type then assert.equal("integer", math.type(resp.rate_limit.reset)) end
+    local headers = resp.headers
+    assert.equal("table", type(headers))
+    assert.is_nil(getmetatable(headers))
+    assert.equal(headers, resp.headers)          -- made once
+    assert.is_nil(getmetatable(resp))            -- and the response is a plain table again
+    assert.equal("a=1, b=2", headers["set-cookie"])
+    assert.equal("v", headers["x-custom"])
+    assert.equal("req-abc", headers["x-request-id"])
+    for name in pairs(headers) do assert.equal(name:lower(), name) end
+
+    -- the same answer through a transport that returns a headers table
+    control.enqueue(script)
+    local curl = require("intercom.transport.curl").new()
+    local tabled = { request = function(_, req)
+      local raw, err = curl:request(req)
+      if raw then raw.headers, raw.head = require("intercom.core").parse_headers(raw.head), nil end
+      return raw, err
+    end }
+    local _, _, resp2 = assert(fx.client{ transport = tabled }.contacts:find("c1"))
+    curl:close()
+    headers.date, resp2.headers.date = nil, nil   -- the two answers may straddle a second
+    assert.same(resp2.headers, headers)
+    assert.same(resp2.rate_limit, resp.rate_limit)
+    assert.equal(resp2.request_id, resp.request_id)
+  end)
+
+  if _VERSION ~= "Lua 5.1" then   -- LuaJIT ignores __pairs
+    it("lists response.headers in pairs(response) before it was read", function()
+      control.enqueue{ json = fx.contact("c1"), headers = { ["X-Request-Id"] = "r1" } }
+      local _, _, resp = assert(fx.client().contacts:find("c1"))
+      local keys = {}
+      for k in pairs(resp) do keys[k] = true end
+      assert.same({ status = true, headers = true, request_id = true, rate_limit = true, attempts = true }, keys)
+      assert.equal("r1", resp.headers["x-request-id"])
+    end)
+  end
+
   it("decodes integers exactly and keeps empty arrays as arrays", function()
     control.enqueue{ body = '{"id":"c1","created_at":1700000000,"big":9007199254740993,"tags":[],"n":null}',
                      headers = { ["Content-Type"] = "application/json" } }

@@ -12,6 +12,16 @@ local closed_port = util.closed_port
 
 local read_file = util.read
 
+-- session:perform hands the final response's header block over as an intercom.head userdata, and the
+-- table of headers is core.parse_headers': this returns status, headers (that table), body like the client
+-- sees them.
+local function perform(s, req)
+  local status, head, body, details = s:perform(req)
+  if not status then return status, head, body, details end
+  assert.equal("intercom.head", getmetatable(head).__name)
+  return status, core.parse_headers(head), body
+end
+
 local function assert_failure(kind, ok, got_kind, msg, details)
   assert.is_nil(ok)
   assert.equal(kind, got_kind)
@@ -214,7 +224,7 @@ describe("intercom.core", function()
         },
         body = "created\0bytes\255",
       }
-      local status, headers, body = session:perform{ method = "POST", url = base .. "/contacts", body = "{}" }
+      local status, headers, body = perform(session, { method = "POST", url = base .. "/contacts", body = "{}" })
       assert.equal(201, status)
       assert.equal("created\0bytes\255", body)
       assert.equal("req-123", headers["x-request-id"])
@@ -227,7 +237,7 @@ describe("intercom.core", function()
 
     it("returns an empty string for an empty body", function()
       control.enqueue{ status = 204 }
-      local status, headers, body = session:perform{ method = "DELETE", url = base .. "/x" }
+      local status, headers, body = perform(session, { method = "DELETE", url = base .. "/x" })
       assert.equal(204, status)
       assert.is_table(headers)
       assert.equal("", body)
@@ -239,7 +249,7 @@ describe("intercom.core", function()
         headers = { ["X-Final"] = "yes" },
         body = "final",
       }
-      local status, headers, body = session:perform{ method = "GET", url = base .. "/x" }
+      local status, headers, body = perform(session, { method = "GET", url = base .. "/x" })
       assert.equal(200, status)
       assert.equal("final", body)
       assert.equal("yes", headers["x-final"])
@@ -250,11 +260,11 @@ describe("intercom.core", function()
     it("decodes gzip and chunked bodies", function()
       local text = string.rep('{"type":"contact","id":"abc"},', 200)
       control.enqueue{ { body = text, gzip = true }, { body = text, chunked = true } }
-      local status, headers, body = session:perform{ method = "GET", url = base .. "/gz" }
+      local status, headers, body = perform(session, { method = "GET", url = base .. "/gz" })
       assert.equal(200, status)
       assert.equal("gzip", headers["content-encoding"])
       assert.equal(text, body)
-      status, headers, body = session:perform{ method = "GET", url = base .. "/chunked" }
+      status, headers, body = perform(session, { method = "GET", url = base .. "/chunked" })
       assert.equal(200, status)
       assert.equal("chunked", headers["transfer-encoding"])
       assert.equal(text, body)
@@ -262,7 +272,7 @@ describe("intercom.core", function()
 
     it("answers HEAD without a body", function()
       control.enqueue{ body = "not sent" }
-      local status, headers, body = session:perform{ method = "HEAD", url = base .. "/x" }
+      local status, headers, body = perform(session, { method = "HEAD", url = base .. "/x" })
       assert.equal(200, status)
       assert.equal("8", headers["content-length"])
       assert.equal("", body)
@@ -272,7 +282,7 @@ describe("intercom.core", function()
     it("returns a redirect as is, without following it", function()
       control.enqueue{ status = 302, headers = { Location = base .. "/elsewhere" }, body = "moved" }
       control.default{ status = 200, body = "followed" }
-      local status, headers, body = session:perform{ method = "GET", url = base .. "/old", headers = { AUTH } }
+      local status, headers, body = perform(session, { method = "GET", url = base .. "/old", headers = { AUTH } })
       assert.equal(302, status)
       assert.equal(base .. "/elsewhere", headers.location)
       assert.equal("moved", body)
@@ -280,7 +290,7 @@ describe("intercom.core", function()
     end)
 
     it("passes an unscripted request's 501 through", function()
-      local status, headers, body = session:perform{ method = "GET", url = base .. "/nothing/here" }
+      local status, headers, body = perform(session, { method = "GET", url = base .. "/nothing/here" })
       assert.equal(501, status)
       assert.equal("application/json", headers["content-type"])
       assert.truthy(body:find("no scripted response for GET /nothing/here", 1, true))
@@ -313,6 +323,103 @@ describe("intercom.core", function()
     end)
   end)
 
+  -- The easy handle is reset only after a request that set more than a plain GET does (src/transfer.c),
+  -- and the header list is kept while the lines stay the same: nothing of one request may reach the next.
+  describe("a reused session", function()
+    it("sends each request's own method and body, whatever came before", function()
+      control.default{ body = "ok" }
+      local seq = {
+        { method = "POST", body = "p1", headers = { "Content-Type: text/plain" } },
+        { method = "GET" },
+        { method = "PUT", body = "put body" },
+        { method = "GET" },
+        { method = "HEAD" },
+        { method = "GET" },
+        { method = "DELETE" },
+        { method = "GET" },
+        { method = "POST", body = "sent once", once = true },
+        { method = "GET" },
+        { method = "PATCH" },
+        { method = "GET", once = true },
+        { method = "POST", body = "plain again" },
+        { method = "GET", body = "a GET with a body" },
+        { method = "GET" },
+      }
+      for i, r in ipairs(seq) do
+        local status, _, body = session:perform{ method = r.method, url = base .. "/r" .. i, body = r.body,
+                                                 headers = r.headers, once = r.once }
+        assert.equal(200, status)
+        assert.equal(r.method == "HEAD" and "" or "ok", body)
+      end
+      local reqs = control.requests()
+      assert.equal(#seq, #reqs)
+      for i, r in ipairs(seq) do
+        local got = reqs[i]
+        assert.equal(r.method, got.method, "request " .. i)
+        assert.equal("/r" .. i, got.path)
+        assert.equal(r.body or "", got.body, "request " .. i)
+        local sends_length = r.body ~= nil or r.method == "POST" or r.method == "PUT" or r.method == "PATCH"
+        assert.equal(sends_length and tostring(#(r.body or "")) or nil, got.headers["content-length"],
+          "request " .. i)
+        assert.equal(r.headers and "text/plain" or nil, got.headers["content-type"], "request " .. i)
+        assert.is_nil(got.headers.expect)
+      end
+    end)
+
+    it("sends the header lines of each request, the same or changed", function()
+      control.default{ body = "ok" }
+      local lists = {
+        { "X-A: 1", "X-B: 2" }, { "X-A: 1", "X-B: 2" }, { "X-A: 3" }, {}, { "X-A: 1", "X-B: 2" }, nil,
+        { "X-A: 1", "X-B: 2", "X-C: 3" }, { "X-A: 1", "X-B: 2" },
+      }
+      for i = 1, 8 do session:perform{ method = "GET", url = base .. "/h", headers = lists[i] } end
+      local reqs = control.requests()
+      for i = 1, 8 do
+        local want, got = {}, {}
+        for _, line in ipairs(lists[i] or {}) do
+          local name, value = line:match("^(.-): (.*)$")
+          want[name:lower()] = value
+        end
+        for _, name in ipairs{ "x-a", "x-b", "x-c" } do got[name] = reqs[i].headers[name] end
+        assert.same(want, got, "request " .. i)
+      end
+    end)
+
+    it("leaves no timeout of an earlier request on a later one", function()
+      control.enqueue{ { body = "fast" }, { body = "slow", delay = 0.6 } }
+      assert.equal("fast", select(3, session:perform{ method = "GET", url = base .. "/a", timeout = 0.3,
+                                                      connect_timeout = 0.3 }))
+      local status, _, body = session:perform{ method = "GET", url = base .. "/b" }
+      assert.equal(200, status)
+      assert.equal("slow", body)
+    end)
+
+    it("opens a fresh connection for a GET sent once, and only for it", function()
+      control.default{ body = "ok" }
+      session:perform{ method = "GET", url = base .. "/a" }
+      assert.equal(1, control.stats().connections)
+      session:perform{ method = "GET", url = base .. "/b", once = true }
+      assert.equal(2, control.stats().connections)
+      session:perform{ method = "GET", url = base .. "/c" }
+      session:perform{ method = "GET", url = base .. "/d" }
+      assert.equal(2, control.stats().connections)
+    end)
+
+    it("hands over the final response's header lines as an intercom.head", function()
+      control.enqueue{ headers = { ["X-Request-Id"] = "req-9", ["X-RateLimit-Remaining"] = "41" }, body = "b" }
+      local status, head = session:perform{ method = "GET", url = base .. "/x" }
+      assert.equal(200, status)
+      assert.equal("userdata", type(head))
+      local text = tostring(head)
+      assert.truthy(text:find("X-Request-Id: req-9\r\n", 1, true), text)
+      assert.is_nil(text:find("HTTP/1.1", 1, true))   -- the status line is not part of it
+      assert.same(core.parse_headers(text), core.parse_headers(head))
+      local id, _, remaining = core.head_meta(head)
+      assert.equal("req-9", id)
+      assert.equal(41, remaining)
+    end)
+  end)
+
   describe("output_file", function()
     local path
 
@@ -322,7 +429,8 @@ describe("intercom.core", function()
     it("writes the body to the file and returns the headers", function()
       local bytes = string.rep("\0\1binary\255", 10000)
       control.enqueue{ body = bytes, headers = { ["Content-Type"] = "application/octet-stream" } }
-      local status, headers, body = session:perform{ method = "GET", url = base .. "/download", output_file = path }
+      local status, headers, body =
+        perform(session, { method = "GET", url = base .. "/download", output_file = path })
       assert.equal(200, status)
       assert.is_nil(body)
       assert.equal("application/octet-stream", headers["content-type"])

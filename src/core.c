@@ -13,6 +13,8 @@ int luaopen_intercom_core(lua_State *L)
     ic_webhook_register(L);
     ic_base64_register(L);
     ic_stream_register(L);
+    ic_head_register(L);
+    ic_escape_register(L);
     lua_pushliteral(L, "0.1.0");
     lua_setfield(L, -2, "_VERSION");
     return 1;

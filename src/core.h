@@ -14,5 +14,7 @@ void ic_clock_register(lua_State *L);  /* clock.c: now(), sleep(seconds) */
 void ic_webhook_register(lua_State *L); /* webhook.c: hmac_sha1_hex, webhook_verify */
 void ic_base64_register(lua_State *L);  /* base64.c: base64_encode, base64_decode */
 void ic_stream_register(lua_State *L);  /* stream.c: stream(opts, req) -> stream userdata (downloads) */
+void ic_head_register(lua_State *L);    /* head.c: parse_headers, head_meta (response header blocks) */
+void ic_escape_register(lua_State *L);  /* escape.c: url_escape */
 
 #endif

@@ -21,12 +21,26 @@ int ic_transfer_init(ic_transfer *t)
     return t->easy != NULL ? 0 : -1;
 }
 
-void ic_transfer_cleanup(ic_transfer *t)
+/* The request header list: kept from one request to the next (see ic_build_headers). */
+static void ic_free_req_headers(ic_transfer *t)
 {
     if (t->req_headers != NULL) {
+        if (t->easy != NULL) curl_easy_setopt(t->easy, CURLOPT_HTTPHEADER, (struct curl_slist *)NULL);
         curl_slist_free_all(t->req_headers);
         t->req_headers = NULL;
     }
+}
+
+static void ic_free_conn_copy(ic_transfer *t)
+{
+    free(t->conn_ca_file);
+    free(t->conn_proxy);
+    t->conn_ca_file = NULL;
+    t->conn_proxy = NULL;
+}
+
+void ic_transfer_cleanup(ic_transfer *t)
+{
     if (t->out != NULL) {
         fclose(t->out);
         t->out = NULL;
@@ -44,6 +58,9 @@ void ic_transfer_cleanup(ic_transfer *t)
 void ic_transfer_release(ic_transfer *t)
 {
     ic_transfer_cleanup(t);
+    ic_free_req_headers(t);
+    ic_free_conn_copy(t);
+    t->clean = 0;
     ic_buffer_free(&t->head);
     ic_buffer_free(&t->body);
     ic_buffer_free(&t->up);
@@ -175,15 +192,29 @@ static void ic_append_header(lua_State *L, ic_transfer *t, const char *h)
     t->req_headers = l;
 }
 
-/* Copies req.headers (array of "Name: value") into t->req_headers; returns whether Content-Type was given. */
-static int ic_build_headers(lua_State *L, ic_transfer *t, int idx)
+/* Whether node is the line h; advances *node. */
+static int ic_same_line(struct curl_slist **node, const char *h)
 {
-    int has_ct = 0;
-    size_t i, n;
-    if (lua_isnil(L, idx)) return 0;
-    if (!lua_istable(L, idx))
+    struct curl_slist *n = *node;
+    if (n == NULL || strcmp(n->data, h) != 0) return 0;
+    *node = n->next;
+    return 1;
+}
+
+/* Checks req.headers (array of "Name: value") and makes t->req_headers of them, followed by "Expect:" and,
+ * for a request with a body whose headers name no Content-Type, "Content-Type:" (libcurl would add
+ * "Expect: 100-continue" to larger bodies, an extra round trip that some servers mishandle, and
+ * "Content-Type: application/x-www-form-urlencoded" to POSTFIELDS: the caller's headers are the only source
+ * of truth). A client sends the same lines request after request, so the previous request's list is kept
+ * when it holds exactly these lines, instead of being rebuilt (a dozen mallocs). */
+static void ic_build_headers(lua_State *L, ic_transfer *t, int idx, int has_body)
+{
+    int has_ct = 0, same = 1;
+    size_t i, n = 0;
+    struct curl_slist *node = t->req_headers;
+    if (!lua_isnil(L, idx) && !lua_istable(L, idx))
         luaL_error(L, "intercom request: 'headers' must be an array of strings (got %s)", luaL_typename(L, idx));
-    n = ic_rawlen(L, idx);
+    if (!lua_isnil(L, idx)) n = ic_rawlen(L, idx);
     for (i = 1; i <= n; i++) {
         size_t len;
         const char *h;
@@ -197,10 +228,21 @@ static int ic_build_headers(lua_State *L, ic_transfer *t, int idx)
         if (memchr(h, ':', len) == NULL && memchr(h, ';', len) == NULL)
             luaL_error(L, "intercom request: headers[%d] is not a 'Name: value' string", (int)i);
         if (ic_is_header(h, len, "content-type")) has_ct = 1;
-        ic_append_header(L, t, h);
+        if (same) same = ic_same_line(&node, h);
         lua_pop(L, 1);
     }
-    return has_ct;
+    if (same) same = ic_same_line(&node, "Expect:");
+    if (same && has_body && !has_ct) same = ic_same_line(&node, "Content-Type:");
+    if (same && node == NULL && t->req_headers != NULL) return;
+
+    ic_free_req_headers(t);
+    for (i = 1; i <= n; i++) {
+        lua_rawgeti(L, idx, (int)i);
+        ic_append_header(L, t, lua_tostring(L, -1));
+        lua_pop(L, 1);
+    }
+    ic_append_header(L, t, "Expect:");
+    if (has_body && !has_ct) ic_append_header(L, t, "Content-Type:");
 }
 
 /* ---- libcurl options ------------------------------------------------------------------------------ */
@@ -210,7 +252,6 @@ static int ic_build_headers(lua_State *L, ic_transfer *t, int idx)
 static void ic_apply_conn_options(ic_transfer *t, const ic_conn_opts *o)
 {
     CURL *e = t->easy;
-    t->errbuf[0] = '\0';
     curl_easy_setopt(e, CURLOPT_ERRORBUFFER, t->errbuf);
     curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);          /* no SIGALRM for DNS timeouts: threads, embedders */
     curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 0L);    /* a redirect is returned, Authorization never forwarded */
@@ -232,16 +273,28 @@ static void ic_apply_conn_options(ic_transfer *t, const ic_conn_opts *o)
     curl_easy_setopt(e, CURLOPT_WRITEDATA, (void *)t);
 }
 
+#define IC_GET 2
+#define IC_BODY 1
+
+/* Whether ic_apply_method sends a body (returns IC_BODY), known before libcurl is touched. */
+static int ic_sends_body(const char *method, const char *body)
+{
+    if (strcmp(method, "HEAD") == 0) return 0;
+    return body != NULL || strcmp(method, "POST") == 0 || strcmp(method, "PUT") == 0
+        || strcmp(method, "PATCH") == 0;
+}
+
 /* Method and body. The body is sent byte for byte (from the caller's string, or a copy with copy_body, or
  * for a request sent `once` through ic_on_read); any method other than POST is named with CUSTOMREQUEST.
- * POST, PUT and PATCH without a body still send "Content-Length: 0". */
+ * POST, PUT and PATCH without a body still send "Content-Length: 0". Returns IC_GET for a GET without a
+ * body (which sets no option beyond HTTPGET), IC_BODY when a body goes out, 0 otherwise. */
 static int ic_apply_method(ic_transfer *t, const char *method, const char *body, size_t body_len, int copy_body)
 {
     CURL *e = t->easy;
     int is_post = strcmp(method, "POST") == 0;
     if (body == NULL && strcmp(method, "GET") == 0) {
         curl_easy_setopt(e, CURLOPT_HTTPGET, 1L);
-        return 0;
+        return IC_GET;
     }
     if (strcmp(method, "HEAD") == 0) {
         curl_easy_setopt(e, CURLOPT_NOBODY, 1L);
@@ -258,10 +311,43 @@ static int ic_apply_method(ic_transfer *t, const char *method, const char *body,
         else
             curl_easy_setopt(e, CURLOPT_POSTFIELDS, body != NULL ? body : "");
         if (!is_post) curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, method);
-        return 1;
+        return IC_BODY;
     }
     curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, method);
     return 0;
+}
+
+static int ic_same_str(const char *a, const char *b)
+{
+    if (a == NULL || b == NULL) return a == b;
+    return strcmp(a, b) == 0;
+}
+
+/* Whether the handle's shared options were applied for these connection options. */
+static int ic_same_conn(const ic_transfer *t, const ic_conn_opts *o)
+{
+    return ic_same_str(t->conn_ca_file, o != NULL ? o->ca_file : NULL)
+        && ic_same_str(t->conn_proxy, o != NULL ? o->proxy : NULL);
+}
+
+static char *ic_strdup(lua_State *L, const char *s)
+{
+    size_t n;
+    char *copy;
+    if (s == NULL) return NULL;
+    n = strlen(s) + 1;
+    copy = (char *)malloc(n);
+    if (copy == NULL) luaL_error(L, "intercom: out of memory");
+    memcpy(copy, s, n);
+    return copy;
+}
+
+static void ic_remember_conn(lua_State *L, ic_transfer *t, const ic_conn_opts *o)
+{
+    ic_free_conn_copy(t);
+    if (o == NULL) return;
+    t->conn_ca_file = ic_strdup(L, o->ca_file);
+    t->conn_proxy = ic_strdup(L, o->proxy);
 }
 
 int ic_transfer_prepare(lua_State *L, ic_transfer *t, int req, const ic_conn_opts *o, int copy_body)
@@ -269,7 +355,7 @@ int ic_transfer_prepare(lua_State *L, ic_transfer *t, int req, const ic_conn_opt
     const char *method, *url, *body, *path;
     size_t body_len, url_len;
     long timeout_ms, connect_ms;
-    int has_ct, has_body, headers, once;
+    int kind, headers, once;
 
     ic_transfer_cleanup(t); /* leftovers of a previous request interrupted by an error */
 
@@ -307,20 +393,28 @@ int ic_transfer_prepare(lua_State *L, ic_transfer *t, int req, const ic_conn_opt
         t->once_upload = 1;
     }
 
-    curl_easy_reset(t->easy);
-    ic_apply_conn_options(t, o);
-    has_ct = ic_build_headers(L, t, headers);
+    ic_build_headers(L, t, headers, ic_sends_body(method, body));
+
+    /* The easy handle keeps what the previous request set. When that was a plain GET (t->clean: nothing set
+     * beyond the shared options and those set below for every request) under the same connection options,
+     * it is used as it is; otherwise curl_easy_reset clears every option (a method, a body, a read
+     * callback must never carry over) and the shared ones go on again. */
+    if (!t->clean || !ic_same_conn(t, o)) {
+        t->clean = 0; /* first: a raise in ic_remember_conn must not leave a half-recorded handle clean */
+        curl_easy_reset(t->easy);
+        ic_apply_conn_options(t, o);
+        ic_remember_conn(L, t, o);
+    }
+    t->clean = 0; /* until this request is set up */
+    t->errbuf[0] = '\0';
     curl_easy_setopt(t->easy, CURLOPT_URL, url);
-    has_body = ic_apply_method(t, method, body, body_len, copy_body);
-    /* libcurl would add "Expect: 100-continue" to larger bodies (an extra round trip, and some servers
-     * mishandle it) and "Content-Type: application/x-www-form-urlencoded" to POSTFIELDS: the caller's
-     * headers are the only source of truth. */
-    ic_append_header(L, t, "Expect:");
-    if (has_body && !has_ct) ic_append_header(L, t, "Content-Type:");
+    kind = ic_apply_method(t, method, body, body_len, copy_body);
     curl_easy_setopt(t->easy, CURLOPT_HTTPHEADER, t->req_headers);
-    if (timeout_ms > 0) curl_easy_setopt(t->easy, CURLOPT_TIMEOUT_MS, timeout_ms);
-    if (connect_ms > 0) curl_easy_setopt(t->easy, CURLOPT_CONNECTTIMEOUT_MS, connect_ms);
-    if (once && !t->once_upload) curl_easy_setopt(t->easy, CURLOPT_FRESH_CONNECT, 1L);
+    /* set on every request, 0 included: a reused handle must not keep the previous request's values */
+    curl_easy_setopt(t->easy, CURLOPT_TIMEOUT_MS, timeout_ms);
+    curl_easy_setopt(t->easy, CURLOPT_CONNECTTIMEOUT_MS, connect_ms);
+    curl_easy_setopt(t->easy, CURLOPT_FRESH_CONNECT, (once && !t->once_upload) ? 1L : 0L);
+    if (kind == IC_GET) t->clean = 1;
 
     if (path != NULL) {
         /* Opened last: nothing between here and the end of the transfer can raise. */
@@ -389,10 +483,6 @@ void ic_transfer_complete(ic_transfer *t, CURLcode rc)
         t->out = NULL;
         if (t->out_errno != 0) file_errno = t->out_errno;
     }
-    if (t->req_headers != NULL) {
-        curl_slist_free_all(t->req_headers);
-        t->req_headers = NULL;
-    }
     if (rc == CURLE_OK && file_errno != 0) rc = CURLE_WRITE_ERROR;
     t->rc = rc;
     t->file_errno = rc == CURLE_WRITE_ERROR ? file_errno : 0;
@@ -401,72 +491,6 @@ void ic_transfer_complete(ic_transfer *t, CURLcode rc)
 static int ic_is_space(char c)
 {
     return c == ' ' || c == '\t' || c == '\r' || c == '\n';
-}
-
-/* Pushes the final response's headers: lowercase name -> value, repeated names joined with ", ",
- * obsolete line folding joined with a space. Names are lowercased in place: the buffer is ours. */
-static void ic_push_headers(lua_State *L, ic_buffer *h)
-{
-    char *p = h->data, *end = h->data + h->len;
-    char *last_name = NULL;
-    size_t last_len = 0, lines = 0;
-    /* One slot per header line, so the table is made at its size rather than grown (and rehashed) as
-     * the headers go in. */
-    for (; p != NULL && p < end; p++) {
-        p = (char *)memchr(p, '\n', (size_t)(end - p));
-        if (p == NULL) break;
-        lines++;
-    }
-    p = h->data;
-    lua_createtable(L, 0, (int)(lines < 64 ? lines : 64));
-    while (p != NULL && p < end) {
-        char *eol = (char *)memchr(p, '\n', (size_t)(end - p));
-        char *next = eol != NULL ? eol + 1 : end;
-        char *line_end = eol != NULL ? eol : end;
-        while (line_end > p && ic_is_space(line_end[-1])) line_end--;
-        if (line_end == p) {
-            p = next;
-            continue;
-        }
-        if (*p == ' ' || *p == '\t') {
-            /* obs-fold: a continuation of the previous header's value */
-            char *v = p;
-            while (v < line_end && ic_is_space(*v)) v++;
-            if (last_name != NULL) {
-                lua_pushlstring(L, last_name, last_len);
-                lua_pushvalue(L, -1);
-                lua_rawget(L, -3);
-                lua_pushliteral(L, " ");
-                lua_pushlstring(L, v, (size_t)(line_end - v));
-                lua_concat(L, 3);
-                lua_rawset(L, -3);
-            }
-        } else {
-            char *colon = (char *)memchr(p, ':', (size_t)(line_end - p));
-            if (colon != NULL) {
-                char *name_end = colon, *v = colon + 1, *c;
-                while (name_end > p && ic_is_space(name_end[-1])) name_end--;
-                while (v < line_end && ic_is_space(*v)) v++;
-                for (c = p; c < name_end; c++)
-                    if (*c >= 'A' && *c <= 'Z') *c = (char)(*c - 'A' + 'a');
-                last_name = p;
-                last_len = (size_t)(name_end - p);
-                lua_pushlstring(L, p, last_len);
-                lua_pushvalue(L, -1);
-                lua_rawget(L, -3);
-                if (lua_isnil(L, -1)) {
-                    lua_pop(L, 1);
-                    lua_pushlstring(L, v, (size_t)(line_end - v));
-                } else {
-                    lua_pushliteral(L, ", ");
-                    lua_pushlstring(L, v, (size_t)(line_end - v));
-                    lua_concat(L, 3);
-                }
-                lua_rawset(L, -3);
-            }
-        }
-        p = next;
-    }
 }
 
 void ic_push_details(lua_State *L, int code, int sent)
@@ -507,7 +531,7 @@ static int ic_push_failure(lua_State *L, ic_transfer *t)
 
 void ic_transfer_push_head(lua_State *L, ic_transfer *t)
 {
-    ic_push_headers(L, &t->head);
+    ic_push_headers(L, t->head.data != NULL ? t->head.data : "", t->head.len);
 }
 
 int ic_transfer_push(lua_State *L, ic_transfer *t)
@@ -516,7 +540,8 @@ int ic_transfer_push(lua_State *L, ic_transfer *t)
     if (t->rc != CURLE_OK) return ic_push_failure(L, t);
     curl_easy_getinfo(t->easy, CURLINFO_RESPONSE_CODE, &status);
     lua_pushinteger(L, (lua_Integer)status);
-    ic_push_headers(L, &t->head);
+    /* The header block itself: the table of headers is made only when someone asks (head.c). */
+    ic_push_head_block(L, t->head.data != NULL ? t->head.data : "", t->head.len);
     if (t->to_file)
         lua_pushnil(L);
     else

@@ -23,7 +23,10 @@ typedef struct ic_conn_opts {
 
 typedef struct ic_transfer {
     CURL *easy;                     /* NULL once released */
-    struct curl_slist *req_headers; /* header list of the request being prepared or run */
+    struct curl_slist *req_headers; /* header list of the latest request, kept for the next (same lines) */
+    int clean;                      /* the handle holds only options every request sets (see prepare) */
+    char *conn_ca_file;             /* the connection options the handle was set up with (copies) */
+    char *conn_proxy;
     FILE *out;                      /* output_file of the request being run */
     int out_errno;                  /* errno of a failed write to out */
     int oom;                        /* a callback ran out of memory */
@@ -47,7 +50,7 @@ void ic_conn_opts_read(lua_State *L, int idx, ic_conn_opts *o, const char *who);
 
 /* A fresh transfer with its own easy handle; returns -1 when libcurl cannot make one. */
 int ic_transfer_init(ic_transfer *t);
-/* Releases what one request holds (header list, output file, oversized buffers); idempotent. */
+/* Releases what one request holds (output file, oversized buffers); idempotent. */
 void ic_transfer_cleanup(ic_transfer *t);
 /* Releases everything, the easy handle included; idempotent. */
 void ic_transfer_release(ic_transfer *t);
@@ -57,20 +60,28 @@ void ic_transfer_release(ic_transfer *t);
  * The strings it reads are left on the Lua stack. With copy_body, libcurl keeps its own copy of the body
  * (the transfer outlives this call); otherwise the caller keeps the stack as it is until the transfer
  * ends. Returns 0, or pushes the four failure values (nil, "network", message, details) and returns 4
- * when output_file cannot be opened. */
+ * when output_file cannot be opened. The easy handle is reset only when the previous request left more
+ * than a plain GET sets: an option a caller sets itself after prepare (the multi's PIPEWAIT, PRIVATE)
+ * must therefore be set for every request, or the handle not be reused (a stream's). */
 int ic_transfer_prepare(lua_State *L, ic_transfer *t, int req, const ic_conn_opts *o, int copy_body);
 
-/* After libcurl finished the transfer with rc: closes the output file, frees the header list and records
- * the outcome in t. Never raises. */
+/* After libcurl finished the transfer with rc: closes the output file and records the outcome in t.
+ * Never raises. */
 void ic_transfer_complete(ic_transfer *t, CURLcode rc);
 
-/* Pushes the recorded outcome: status, headers, body (3 values) or nil, kind, message, details (4).
- * Returns the count. Leaves t unchanged apart from lowercasing header names, so it can be repeated. */
+/* Pushes the recorded outcome: status, head, body (3 values) or nil, kind, message, details (4). head is
+ * the final response's header block ("Name: value" lines) as an intercom.head userdata (head.c). Returns
+ * the count. Leaves t unchanged, so it can be repeated. */
 int ic_transfer_push(lua_State *L, ic_transfer *t);
 
-/* Pushes the final response's headers received so far: {lowercase name = value}, repeated names joined
- * with ", " (for a stream, whose head is wanted before the transfer ends). */
+/* Pushes the final response's headers received so far as a table (ic_push_headers), for a stream, whose
+ * head is wanted before the transfer ends. */
 void ic_transfer_push_head(lua_State *L, ic_transfer *t);
+
+/* head.c: pushes {lowercase name = value} for a header block, repeated names joined with ", ". */
+void ic_push_headers(lua_State *L, const char *data, size_t len);
+/* head.c: pushes a copy of a header block as an intercom.head userdata. */
+void ic_push_head_block(lua_State *L, const char *data, size_t len);
 
 /* details = {curl_code, sent} */
 void ic_push_details(lua_State *L, int code, int sent);

@@ -213,8 +213,9 @@ end
 --- body (table), opts (checked request options), idempotent, raw (do not decode), output_file.
 --- Returns result, err, response.
 function Client:_perform(call)
-  local transport = self:_get_transport()
-  local token = self:_token(call.what)
+  local transport = self._transport or self:_get_transport()
+  local token = tokens[self]
+  if type(token) ~= "string" then token = self:_token(call.what) end   -- a string was checked by options
   local body = call.body ~= nil and encode_body(call.what, call.body) or nil
   local opts = call.opts
   local req = {
@@ -230,7 +231,6 @@ function Client:_perform(call)
   local idempotent = retry.idempotent(call.method, call.idempotent or opts.idempotent)
   req.idempotent = idempotent   -- a transport must not replay a non-idempotent request by itself
   local max_retries = opts.max_retries or self._max_retries
-  local ctx = { method = call.method, path = call.path, decode = core.json_decode, raw = call.raw }
   local attempt = 0
   while true do
     attempt = attempt + 1
@@ -257,12 +257,11 @@ function Client:_perform(call)
       end
       local transient = retry.retryable_status(raw.status)
       if transient and attempt <= max_retries and retry.may_replay(idempotent, raw.status) then
-        delay, reason = retry.delay(attempt, raw.status, raw.headers, core.wall())
+        delay, reason = retry.delay(attempt, raw.status, resp.headers, core.wall())
         if delay > retry.MAX_WAIT then delay = nil end
       end
       if not delay then
-        ctx.attempts, ctx.retryable = attempt, transient
-        local result, err = response.interpret(raw, resp, ctx)
+        local result, err = response.interpret(raw, resp, call, transient)
         if err then errors.redact(err, token) end
         return result, err, resp
       end

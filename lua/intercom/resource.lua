@@ -12,6 +12,12 @@ local query = require "intercom.query"
 
 local _M = {}
 
+local unpack = table.unpack or unpack   -- LuaJIT: unpack
+
+-- The options of a call given none: one shared table, which nothing writes to (options are copied when
+-- checked, never mutated).
+local NO_OPTS = {}
+
 -- Per-request options of a download (intercom.download): the body can go to a file or a sink function
 -- instead of memory, with a progress function.
 local DOWNLOAD = {}
@@ -66,6 +72,14 @@ local function make_method(mt, rname, mname, op)
   local sig = signature(rname, mname, params, op)
   local build_path = url.compile(op[2])
 
+  -- The arguments are read with select rather than packed into a table: this runs for every call.
+  local p1 = params[1]
+  local function path_of(...)   -- two or more path parameters, checked in order
+    local values = {}
+    for i = 1, nparams do values[i] = check_path_param((select(i, ...)), what, params[i]) end
+    return build_path(unpack(values, 1, nparams))
+  end
+
   return function(self, ...)
     if getmetatable(self) ~= mt then
       misuse.raise(what .. ": call it with a colon: " .. sig)
@@ -74,18 +88,26 @@ local function make_method(mt, rname, mname, op)
     if n > arity then
       misuse.raise(what .. ": too many arguments (" .. n .. "), expected " .. sig)
     end
-    local args = { ... }
-    local values = {}
-    for i = 1, nparams do values[params[i]] = check_path_param(args[i], what, params[i]) end
-    local payload = has_payload and args[nparams + 1] or nil
+    local path
+    if nparams == 1 then
+      path = build_path(check_path_param((...), what, p1))
+    elseif nparams == 0 then
+      path = build_path()
+    else
+      path = path_of(...)
+    end
+    local payload = nil
+    if has_payload and n > nparams then payload = (select(nparams + 1, ...)) end
     if payload ~= nil and type(payload) ~= "table" then
       misuse.raise(what .. ": " .. (op.body and "body" or "params") .. " must be a table, got " .. type(payload))
     end
+    local opts = nil
+    if n >= arity then opts = (select(arity, ...)) end
     local call = {
       what = what,
       method = op[1],
-      path = build_path(values),
-      opts = options.check(args[arity], known_opts, what),
+      path = path,
+      opts = opts == nil and NO_OPTS or options.check(opts, known_opts, what),
       idempotent = op.idempotent,
       raw = op.download,
       page = op.page,

@@ -1,5 +1,6 @@
 -- Turning what a transport returned into `result, err, response` (DESIGN.md, "Results and errors").
 
+local core = require "intercom.core"
 local errors = require "intercom.errors"
 
 local _M = {}
@@ -34,8 +35,56 @@ function _M.rate_limit(headers)
   }
 end
 
---- The `response` value every operation returns third.
+local parse_headers, head_meta, json_decode = core.parse_headers, core.head_meta, core.json_decode
+local rawset, setmetatable, next = rawset, setmetatable, next
+local byte, find = string.byte, string.find
+
+-- A transport may hand over the response's header lines (`head`: the C core's intercom.head from the curl
+-- transport, or a string) instead of a table. Almost no caller reads response.headers, and making the
+-- table is a fair part of a request's cost, so it is made on the first read: until then the response
+-- carries this metatable and its block sits here (weak keys: it goes with its response). The first read
+-- leaves a plain response.
+local heads = setmetatable({}, { __mode = "k" })
+
+local function materialize(resp)
+  local head = heads[resp]
+  if not head then return nil end
+  heads[resp] = nil
+  local headers = parse_headers(head)
+  rawset(resp, "headers", headers)
+  setmetatable(resp, nil)
+  return headers
+end
+
+local Lazy = {
+  __index = function(resp, key)
+    if key == "headers" then return materialize(resp) end
+    return nil
+  end,
+  -- pairs(response) lists the headers too (Lua 5.2+; LuaJIT ignores __pairs)
+  __pairs = function(resp)
+    materialize(resp)
+    return next, resp, nil
+  end,
+}
+
+--- The `response` value every operation returns third. `raw`: what the transport returned, with
+--- either `headers` (a table, lowercase names) or `head` (the header block, see above).
 function _M.meta(raw, attempts)
+  local head = raw.head
+  if head then
+    -- request id and rate-limit state, read from the block by the C core without the table
+    local request_id, limit, remaining, reset, odd = head_meta(head)
+    if odd then limit, remaining, reset = int(limit), int(remaining), int(reset) end
+    local resp = setmetatable({
+      status = raw.status,
+      request_id = request_id,
+      rate_limit = { limit = limit, remaining = remaining, reset = reset },
+      attempts = attempts,
+    }, Lazy)
+    heads[resp] = head
+    return resp
+  end
   local headers = raw.headers or {}
   return {
     status = raw.status,
@@ -62,13 +111,13 @@ end
 
 -- Intercom's errors come as {"type":"error.list","request_id":..,"errors":[{code,message,field}]};
 -- a few older endpoints answer {"type":"error","message":..}. Anything else keeps its raw body.
-local function api_error(resp, decoded, ctx)
+local function api_error(resp, decoded, call, retryable, body)
   local e = {
     kind = resp.status == 429 and "rate_limited" or "api",
     status = resp.status,
-    method = ctx.method, path = ctx.path,
-    attempts = ctx.attempts,
-    retryable = ctx.retryable,
+    method = call.method, path = call.path,
+    attempts = resp.attempts,
+    retryable = retryable,
     response = resp,
     request_id = resp.request_id,
   }
@@ -92,42 +141,46 @@ local function api_error(resp, decoded, ctx)
   end
   if not e.message then
     e.message = "HTTP " .. resp.status .. " " .. (REASONS[resp.status] or "")
-    if ctx.body and ctx.body ~= "" then e.message = e.message .. ": " .. snippet(ctx.body) end
+    if body ~= "" then e.message = e.message .. ": " .. snippet(body) end
     if resp.status >= 300 and resp.status < 400 and resp.headers.location then
       e.message = e.message .. " (redirect to " .. resp.headers.location .. " not followed)"
     end
   end
   -- Not Intercom's own error shape (an HTML page, a proxy's or a mock's JSON such as problem+json): keep the
   -- raw body, the only place its details are.
-  if not intercom_shape then e.body = ctx.body end
+  if not intercom_shape then e.body = body end
   return errors.new(e)
 end
 
---- Interprets a completed HTTP exchange. `ctx`: method, path, attempts, retryable, raw (true: do not
---- decode, e.g. a download), decode (the JSON decoder).
+-- Bytes that start a JSON text: the usual body needs no pattern match to be recognized as one.
+local JSON_START = {}
+for c in ("[{\"-0123456789tfn"):gmatch(".") do JSON_START[c:byte()] = true end
+
+--- Interprets a completed HTTP exchange (`resp`: its response.meta). `call`: method, path, raw (true: do
+--- not decode, e.g. a download); `retryable`: whether the error, if any, is worth retrying.
 --- Returns result, err (exactly one is non-nil).
-function _M.interpret(raw, resp, ctx)
+function _M.interpret(raw, resp, call, retryable)
   local body = raw.body or ""
-  ctx.body = body
   local status = raw.status
   local ok = status >= 200 and status < 300
-  if ok and ctx.raw then return body, nil end
+  if ok and call.raw then return body, nil end
   local decoded, derr
-  if body:find("^%s*[%[{\"%-%dtfn]") then
-    decoded, derr = ctx.decode(body)
-  elseif body:find("%S") then
+  local first = byte(body, 1)
+  if JSON_START[first] or (first and find(body, "^%s*[%[{\"%-%dtfn]")) then
+    decoded, derr = json_decode(body)
+  elseif first and find(body, "%S") then
     derr = "response is not JSON"
   end
   if ok then
     if decoded ~= nil then return decoded, nil end
     if not derr then return true, nil end     -- 204, or 200 with an empty body: success, nothing to return
     return nil, errors.new{
-      kind = "decode", status = status, method = ctx.method, path = ctx.path, attempts = ctx.attempts,
+      kind = "decode", status = status, method = call.method, path = call.path, attempts = resp.attempts,
       message = "could not decode the response body: " .. tostring(derr), body = body, response = resp,
       request_id = resp.request_id, retryable = false,
     }
   end
-  return nil, api_error(resp, decoded, ctx)
+  return nil, api_error(resp, decoded, call, retryable, body)
 end
 
 return _M

@@ -3,24 +3,21 @@
 -- A path parameter is always exactly one path segment: everything outside RFC 3986's unreserved set is
 -- encoded, so an id like "../admins" or "a b?c#d" cannot change the path, add a query or a fragment.
 
+local core = require "intercom.core"
+
 local _M = {}
 
-local function encode_byte(c)
-  return string.format("%%%02X", string.byte(c))
-end
+local url_escape = core.url_escape
 
 --- Percent-encodes everything but RFC 3986 unreserved characters (A-Z a-z 0-9 - . _ ~).
 function _M.escape(s)
-  return (string.gsub(s, "[^%w%-%._~]", encode_byte))
+  return url_escape(s)   -- in C: it runs for every path parameter (src/escape.c)
 end
 
 --- "." and ".." are unreserved, yet a server would resolve them as dot-segments: encode them too.
-local find = string.find
-
 local function escape_segment(s)
   if s == "." or s == ".." then return (string.gsub(s, "%.", "%%2E")) end
-  if not find(s, "[^%w%-%._~]") then return s end   -- the usual id: nothing to encode
-  return _M.escape(s)
+  return url_escape(s)
 end
 
 --- Names of the `{param}`s of a path template, in order.
@@ -30,8 +27,8 @@ function _M.path_params(template)
   return names
 end
 
---- Compiles a path template once: returns a function(values) that fills its `{param}`s from
---- `values` (name -> already validated string), each percent-encoded as one segment.
+--- Compiles a path template once: returns a function(v1, v2, ...) that fills its `{param}`s, in the
+--- order they appear, from already validated strings, each percent-encoded as one segment.
 function _M.compile(template)
   local parts, names = {}, {}
   local pos = 1
@@ -43,14 +40,18 @@ function _M.compile(template)
   local tail = template:sub(pos)
   if #names == 0 then return function() return template end end
   if #names == 1 then
-    local head, name = parts[1], names[1]
-    return function(values) return head .. escape_segment(values[name]) .. tail end
+    local head = parts[1]
+    return function(v1) return head .. escape_segment(v1) .. tail end
   end
-  return function(values)
-    local out = {}
+  if #names == 2 then
+    local head, mid = parts[1], parts[2]
+    return function(v1, v2) return head .. escape_segment(v1) .. mid .. escape_segment(v2) .. tail end
+  end
+  return function(...)
+    local values, out = { ... }, {}
     for i = 1, #names do
       out[#out + 1] = parts[i]
-      out[#out + 1] = escape_segment(values[names[i]])
+      out[#out + 1] = escape_segment(values[i])
     end
     out[#out + 1] = tail
     return table.concat(out)

@@ -64,11 +64,12 @@ function core.sleep(seconds) end
 ---@class intercom.core.Session
 local Session = {}
 
---- Runs one HTTP exchange to completion. Returns status, headers (lowercase names), body; or nil,
---- kind ("timeout"|"network"), message, {curl_code, sent}. Raises only on misuse.
+--- Runs one HTTP exchange to completion. Returns status, head (the final response's header block, see
+--- core.parse_headers), body; or nil, kind ("timeout"|"network"), message, {curl_code, sent}. Raises only
+--- on misuse.
 ---@param req intercom.core.Request
 ---@return integer|nil status
----@return table<string, string>|string headers_or_kind
+---@return intercom.core.Head|string head_or_kind
 ---@return string|nil body_or_message
 ---@return {curl_code: integer, sent: boolean}|nil details
 function Session:perform(req) end
@@ -84,6 +85,33 @@ function Session:closed() end
 ---@param opts? intercom.core.SessionOpts
 ---@return intercom.core.Session
 function core.session(opts) end
+
+--- The header lines of a response ("Name: value", as received), handed over by Session:perform and
+--- Multi:perform; read by core.parse_headers and core.head_meta. tostring() gives the text.
+---@class intercom.core.Head: userdata
+
+--- The table of a header block: lowercase name -> value, repeated names joined with ", ", obsolete line
+--- folding joined with a space.
+---@param head intercom.core.Head|string
+---@return table<string, string> headers
+function core.parse_headers(head) end
+
+--- What every response needs from its header block, without making the table: X-Request-Id and the
+--- X-RateLimit-Limit/-Remaining/-Reset values (names matched case-insensitively; each nil when absent).
+--- A count of plain digits comes as an integer, anything else as the string, and then `odd` is true.
+---@param head intercom.core.Head|string
+---@return string|nil request_id
+---@return integer|string|nil limit
+---@return integer|string|nil remaining
+---@return integer|string|nil reset
+---@return boolean odd
+function core.head_meta(head) end
+
+--- Percent-encodes everything but RFC 3986's unreserved characters (A-Z a-z 0-9 - . _ ~), as %XX with
+--- uppercase hex; returns the string itself when nothing needs encoding.
+---@param s string
+---@return string
+function core.url_escape(s) end
 
 --- Base64 (standard alphabet, padded, no line breaks) of a byte string.
 ---@param bytes string
@@ -145,7 +173,7 @@ local Multi = {}
 function Multi:add(req, opts) end
 
 --- Runs the transfers until one completes or `timeout` seconds pass. Each done entry is {id, status,
---- headers, body} or {id, nil, kind, message, details}, as Session:perform returns.
+--- head, body} or {id, nil, kind, message, details}, as Session:perform returns.
 ---@param timeout number
 ---@return table[] done
 function Multi:perform(timeout) end
