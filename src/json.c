@@ -62,6 +62,7 @@ typedef struct {
     const char *val[IC_SHAPE_SLOTS];
     unsigned char vallen[IC_SHAPE_SLOTS];
     unsigned char valmiss[IC_SHAPE_SLOTS];
+    unsigned char recent[IC_SHAPE_SLOTS / 2];   /* per pair of ways: the one used last (ic_key_hit) */
 } ic_shapes;
 
 #define IC_SHAPE_MAXVAL 32      /* longer values are not cached */
@@ -422,13 +423,34 @@ static unsigned ic_size_slot(uint32_t ctx)
 static uint32_t ic_value_ctx(unsigned slot) { return (uint32_t)slot * 0x27D4EB2Fu + 0x165667B1u; }
 static uint32_t ic_element_ctx(uint32_t ctx) { return ctx * 0x9E3779B1u + 0x7F4A7C15u; }
 
-/* Whether the key at d->p (its opening quote) is the one cached at slot: then its length, else -1. */
-static long ic_key_hit(ic_decoder *d, unsigned slot)
+static int ic_key_is(ic_decoder *d, unsigned slot)
 {
     const char *k = d->shapes->key[slot], *s = d->p + 1;
     size_t n = d->shapes->keylen[slot];
     /* A cached key has no '"', '\\' or control character, so a match followed by '"' is the whole key. */
-    if (k != NULL && (size_t)(d->end - s) > n && s[n] == '"' && memcmp(s, k, n) == 0) return (long)n;
+    return k != NULL && (size_t)(d->end - s) > n && s[n] == '"' && memcmp(s, k, n) == 0;
+}
+
+/* Whether the key at d->p (its opening quote) is cached for the place whose hashed slot is *slot. A place
+ * has two ways, slot and its neighbour (slot ^ 1), so that two places hashed to one slot do not keep
+ * evicting each other. On a hit *slot becomes the way holding the key and its length is returned; on a
+ * miss *slot becomes the way to replace (an empty one, else the one not used last) and -1 is returned.
+ * The slot names the place from then on: the value's context and the value cache follow it. */
+static long ic_key_hit(ic_decoder *d, unsigned *slot)
+{
+    ic_shapes *sh = d->shapes;
+    unsigned s = *slot, pair = s >> 1, way;
+    if (ic_key_is(d, s) || ic_key_is(d, s ^ 1u)) {
+        way = ic_key_is(d, s) ? s : (s ^ 1u);
+        sh->recent[pair] = (unsigned char)(way & 1u);
+        *slot = way;
+        return (long)sh->keylen[way];
+    }
+    if (sh->key[s] == NULL) way = s;
+    else if (sh->key[s ^ 1u] == NULL) way = s ^ 1u;
+    else way = (pair << 1) | (sh->recent[pair] ^ 1u);
+    sh->recent[pair] = (unsigned char)(way & 1u);
+    *slot = way;
     return -1;
 }
 
@@ -545,7 +567,7 @@ static int ic_decode_object(ic_decoder *d, uint32_t ctx)
     /* The expected size is trusted only when the first key is the expected one: a small object in the
      * place of a big one (an error instead of a contact) is then not made at the big one's size. */
     slot = ic_key_slot(ctx, 0);
-    hit = ic_key_hit(d, slot);
+    hit = ic_key_hit(d, &slot);
     ic_build_init(d, &c, 0, hit >= 0 ? d->shapes->size[sslot] : 0);
     for (;;) {
         if (!ic_make_room(d, &c, 0)) return 0;
@@ -565,7 +587,7 @@ static int ic_decode_object(ic_decoder *d, uint32_t ctx)
             ic_skip_ws(d);
             if (d->p >= d->end || *d->p != '"') return ic_dfail(d, "expected a string key");
             slot = ic_key_slot(ctx, ordinal);
-            hit = ic_key_hit(d, slot);
+            hit = ic_key_hit(d, &slot);
             continue;
         }
         if (d->p < d->end && *d->p == '}') { d->p++; break; }
