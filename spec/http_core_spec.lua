@@ -270,6 +270,41 @@ describe("intercom.core", function()
       assert.equal(text, body)
     end)
 
+    it("decodes a 2xx JSON body from its buffer with decode = true, and only that", function()
+      local doc = '{"type":"contact","id":"c1","created_at":1700000000123,"tags":{"data":[]},"x":null}'
+      control.enqueue{
+        { body = "\n " .. doc, headers = { ["X-Request-Id"] = "r1" } },
+        { body = "[1,2,3]", gzip = true },
+        { status = 404, body = '{"type":"error.list"}' },     -- not 2xx: the body, for the error
+        { body = '{"type":"contact",' },                      -- broken: the body, for the decode error
+        { body = '"just a string"' },                         -- JSON, but no object or array: the body
+        { status = 204 },
+      }
+      local req = { method = "GET", url = base .. "/contacts/c1", decode = true }
+      local status, head, body, value = session:perform(req)
+      assert.equal(200, status)
+      assert.equal("r1", core.parse_headers(head)["x-request-id"])
+      assert.is_nil(body)
+      assert.equal("c1", value.id)
+      assert.equal(1700000000123, value.created_at)
+      if math.type then assert.equal("integer", math.type(value.created_at)) end
+      assert.equal(core.null, value.x)
+      assert.equal(core.array_mt, getmetatable(value.tags.data))
+      status, head, body, value = session:perform(req)
+      assert.equal(200, status)
+      assert.equal("gzip", core.parse_headers(head)["content-encoding"])
+      assert.same({ 1, 2, 3 }, value)
+      assert.is_nil(body)
+      for _, want in ipairs{ { 404, '{"type":"error.list"}' }, { 200, '{"type":"contact",' },
+                             { 200, '"just a string"' }, { 204, "" } } do
+        local r = (function(...) return { n = select("#", ...), ... } end)(session:perform(req))
+        assert.equal(3, r.n)
+        assert.same(want, { r[1], r[3] })
+      end
+      assert.has_error(function() session:perform{ method = "GET", url = base, decode = 1 } end,
+        "intercom request: 'decode' must be a boolean (got number)")
+    end)
+
     it("answers HEAD without a body", function()
       control.enqueue{ body = "not sent" }
       local status, headers, body = perform(session, { method = "HEAD", url = base .. "/x" })

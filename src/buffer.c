@@ -10,6 +10,13 @@ void ic_buffer_init(ic_buffer *b)
     b->cap = 0;
 }
 
+int ic_buffer_terminate(ic_buffer *b)
+{
+    if (ic_buffer_append(b, "", 1) != 0) return -1;
+    b->len--;
+    return 0;
+}
+
 int ic_buffer_append(ic_buffer *b, const char *p, size_t n)
 {
     if (n == 0) return 0;

@@ -18,5 +18,7 @@ int ic_buffer_append(ic_buffer *b, const char *p, size_t n);
 /* Empties the buffer for reuse; releases the memory when it grew beyond keep bytes. */
 void ic_buffer_clear(ic_buffer *b, size_t keep);
 void ic_buffer_free(ic_buffer *b);
+/* Writes a NUL byte after the data (not counted in len), for code that scans up to one; 0 or -1. */
+int ic_buffer_terminate(ic_buffer *b);
 
 #endif

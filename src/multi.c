@@ -248,7 +248,7 @@ static int ic_multi_perform(lua_State *L)
     lua_newtable(L);
     for (t = m->done; t != NULL; t = t->next) {
         int n, j;
-        lua_createtable(L, 5, 0);
+        lua_createtable(L, 5, 0);   /* id and at most four values */
         lua_pushinteger(L, t->id);
         lua_rawseti(L, -2, 1);
         n = ic_transfer_push(L, t);

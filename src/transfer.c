@@ -134,6 +134,18 @@ static const char *ic_field_string(lua_State *L, int t, const char *name, int re
     return lua_tolstring(L, -1, len);
 }
 
+/* req[name] as a boolean flag: nil is false; anything but a boolean is refused. */
+static int ic_field_flag(lua_State *L, int t, const char *name)
+{
+    int v;
+    lua_getfield(L, t, name);
+    if (!lua_isnil(L, -1) && lua_type(L, -1) != LUA_TBOOLEAN)
+        luaL_error(L, "intercom request: '%s' must be a boolean (got %s)", name, luaL_typename(L, -1));
+    v = lua_toboolean(L, -1);
+    lua_pop(L, 1);
+    return v;
+}
+
 /* Seconds (float) to whole milliseconds, rounded up so that a tiny positive timeout never becomes 0,
  * which libcurl reads as "no timeout". nil and 0 mean no limit. */
 static long ic_field_ms(lua_State *L, int t, const char *name)
@@ -368,11 +380,8 @@ int ic_transfer_prepare(lua_State *L, ic_transfer *t, int req, const ic_conn_opt
     headers = lua_gettop(L);
     timeout_ms = ic_field_ms(L, req, "timeout");
     connect_ms = ic_field_ms(L, req, "connect_timeout");
-    lua_getfield(L, req, "once");
-    if (!lua_isnil(L, -1) && lua_type(L, -1) != LUA_TBOOLEAN)
-        luaL_error(L, "intercom request: 'once' must be a boolean (got %s)", luaL_typename(L, -1));
-    once = lua_toboolean(L, -1);
-    lua_pop(L, 1);
+    once = ic_field_flag(L, req, "once");
+    t->decode = ic_field_flag(L, req, "decode");
     if (!ic_valid_method(method))
         luaL_error(L, "intercom request: invalid HTTP method '%s'", method);
     if (strlen(url) != url_len)
@@ -534,6 +543,24 @@ void ic_transfer_push_head(lua_State *L, ic_transfer *t)
     ic_push_headers(L, t->head.data != NULL ? t->head.data : "", t->head.len);
 }
 
+/* req.decode: the JSON body of a 2xx response is decoded straight from the receive buffer, so the body
+ * never becomes a Lua string (for a 110 KB page, an allocation and a copy of its size, and the garbage
+ * collector's work on them). Pushes nil (no body string) and the value, and returns 1; returns 0 with
+ * nothing pushed when the body is empty, not JSON or not valid JSON: the body string then goes to Lua,
+ * whose decoder says what is wrong with it. */
+static int ic_push_decoded(lua_State *L, ic_buffer *body)
+{
+    const char *p;
+    int top = lua_gettop(L);
+    if (body->len == 0 || ic_buffer_terminate(body) != 0) return 0;
+    for (p = body->data; *p == ' ' || *p == '\t' || *p == '\r' || *p == '\n'; p++) {}
+    if (*p != '{' && *p != '[') return 0;    /* an API's answer: anything else takes the usual way */
+    lua_pushnil(L);
+    if (ic_json_decode_text(L, body->data, body->len)) return 1;
+    lua_settop(L, top);
+    return 0;
+}
+
 int ic_transfer_push(lua_State *L, ic_transfer *t)
 {
     long status = 0;
@@ -542,9 +569,11 @@ int ic_transfer_push(lua_State *L, ic_transfer *t)
     lua_pushinteger(L, (lua_Integer)status);
     /* The header block itself: the table of headers is made only when someone asks (head.c). */
     ic_push_head_block(L, t->head.data != NULL ? t->head.data : "", t->head.len);
-    if (t->to_file)
+    if (t->to_file) {
         lua_pushnil(L);
-    else
-        lua_pushlstring(L, t->body.data != NULL ? t->body.data : "", t->body.len);
+        return 3;
+    }
+    if (t->decode && status >= 200 && status < 300 && ic_push_decoded(L, &t->body)) return 4;
+    lua_pushlstring(L, t->body.data != NULL ? t->body.data : "", t->body.len);
     return 3;
 }

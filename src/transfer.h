@@ -38,6 +38,7 @@ typedef struct ic_transfer {
     ic_buffer up;                   /* body of a request sent `once`, handed out by a read callback */
     size_t up_off;                  /* how much of `up` libcurl has read */
     int once_upload;                /* the body goes through the read callback (see ic_transfer_prepare) */
+    int decode;                     /* req.decode: a 2xx JSON body is pushed decoded (ic_transfer_push) */
     char errbuf[CURL_ERROR_SIZE];
     /* bookkeeping of the owner (multi.c): an id and a place in one of its lists */
     lua_Integer id;
@@ -69,7 +70,8 @@ int ic_transfer_prepare(lua_State *L, ic_transfer *t, int req, const ic_conn_opt
  * Never raises. */
 void ic_transfer_complete(ic_transfer *t, CURLcode rc);
 
-/* Pushes the recorded outcome: status, head, body (3 values) or nil, kind, message, details (4). head is
+/* Pushes the recorded outcome: status, head, body (3 values), or with t->decode status, head, nil, value
+ * (4: a 2xx JSON object or array, decoded from the buffer), or nil, kind, message, details (4). head is
  * the final response's header block ("Name: value" lines) as an intercom.head userdata (head.c). Returns
  * the count. Leaves t unchanged, so it can be repeated. */
 int ic_transfer_push(lua_State *L, ic_transfer *t);

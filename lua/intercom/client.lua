@@ -227,6 +227,7 @@ function Client:_perform(call)
     connect_timeout = min(self._connect_timeout, opts.timeout or self._timeout),
     output_file = opts.output_file,
     receiver = call.receiver,     -- a download's (intercom.download): takes the body of a 2xx piece by piece
+    decode = not call.raw,        -- a transport may return a 2xx JSON body decoded, as `value`
   }
   local idempotent = retry.idempotent(call.method, call.idempotent or opts.idempotent)
   req.idempotent = idempotent   -- a transport must not replay a non-idempotent request by itself

@@ -160,9 +160,11 @@ for c in ("[{\"-0123456789tfn"):gmatch(".") do JSON_START[c:byte()] = true end
 --- not decode, e.g. a download); `retryable`: whether the error, if any, is worth retrying.
 --- Returns result, err (exactly one is non-nil).
 function _M.interpret(raw, resp, call, retryable)
-  local body = raw.body or ""
   local status = raw.status
   local ok = status >= 200 and status < 300
+  local value = raw.value
+  if ok and value ~= nil then return value, nil end   -- decoded by the transport (req.decode)
+  local body = raw.body or ""
   if ok and call.raw then return body, nil end
   local decoded, derr
   local first = byte(body, 1)

@@ -59,19 +59,20 @@ function core.sleep(seconds) end
 ---@field connect_timeout? number # seconds to connect
 ---@field output_file? string # write the body to this file (the result's body is then nil)
 ---@field once? boolean # the request must reach the server at most once: libcurl may not replay it
+---@field decode? boolean # a 2xx JSON object or array comes back decoded (4th result), with no body string
 
 --- A libcurl session (one easy handle, reused across requests for keep-alive); freed by __gc/__close.
 ---@class intercom.core.Session
 local Session = {}
 
 --- Runs one HTTP exchange to completion. Returns status, head (the final response's header block, see
---- core.parse_headers), body; or nil, kind ("timeout"|"network"), message, {curl_code, sent}. Raises only
---- on misuse.
+--- core.parse_headers), body; with req.decode and a 2xx JSON object or array, status, head, nil, value; or
+--- nil, kind ("timeout"|"network"), message, {curl_code, sent}. Raises only on misuse.
 ---@param req intercom.core.Request
 ---@return integer|nil status
 ---@return intercom.core.Head|string head_or_kind
 ---@return string|nil body_or_message
----@return {curl_code: integer, sent: boolean}|nil details
+---@return {curl_code: integer, sent: boolean}|table|nil details_or_value
 function Session:perform(req) end
 
 --- Releases the easy handle and its connections; the session cannot be used afterwards.

@@ -74,20 +74,21 @@ end
 
 --- req: method, url, headers (array of "Name: value"), body, timeout, connect_timeout, output_file,
 --- idempotent (false: the request must reach the server at most once),
---- receiver (a download: see intercom.download; the body of a 2xx goes to it and `body` is nil).
---- Returns {status, head, body}, or nil and {kind, message, sent, curl_code, retryable}. `head` is the
+--- receiver (a download: see intercom.download; the body of a 2xx goes to it and `body` is nil),
+--- decode (true: a 2xx JSON object or array comes back decoded as `value`, and `body` is nil).
+--- Returns {status, head, body, value}, or nil and {kind, message, sent, curl_code, retryable}. `head` is the
 --- response's header block as received (a string of "Name: value" lines): intercom.response reads what
 --- every response needs from it and makes the headers table only when asked (core.parse_headers). Other
 --- transports return `headers`, a table of lowercase names, instead; a download returns `headers` too.
 ---@param req intercom.core.Request
----@return {status: integer, head: string|nil, headers: table<string, string>|nil, body: string|nil}|nil response
+---@return {status: integer, head: any, headers: table<string, string>|nil, body: string|nil, value: any}|nil response
 ---@return {kind: string, message: string, sent: boolean, curl_code: integer, retryable: boolean|nil}|nil err
 function Transport:request(req)
   if req.receiver then return stream_request(self, req) end
   -- libcurl replays a request by itself when a reused connection turns out dead before any answer; `once`
   -- makes the C core rule that out (src/transfer.c) for requests that must not run twice.
   req.once = req.idempotent == false
-  local status, head, body, details
+  local status, head, body, details   -- details: a failure's, or the decoded body (req.decode)
   local sched = scheduler.current()
   if sched then
     status, head, body, details = sched:request(self, req, self.conn)
@@ -98,7 +99,8 @@ function Transport:request(req)
     -- on failure the C core returns nil, kind, message, {curl_code, sent}
     return nil, { kind = head, message = body, sent = details.sent, curl_code = details.curl_code }
   end
-  return { status = status, head = head, body = body }
+  -- with req.decode the C core decodes a 2xx JSON body from its own buffer: `value`, and no body string
+  return { status = status, head = head, body = body, value = details }
 end
 
 --- The curl multi handle for concurrent requests (client:map), made on first use.
