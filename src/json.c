@@ -49,6 +49,7 @@ static void ic_push_array_mt(lua_State *L)
  * which keeps them alive (so the C pointers into them stay valid). */
 #define IC_SHAPE_BITS 10
 #define IC_SHAPE_SLOTS (1u << IC_SHAPE_BITS)
+#define IC_SHAPE_WAYS 4         /* slots per set (a power of two) */
 #define IC_SHAPE_MAXKEY 64      /* longer keys are not cached */
 #define IC_SHAPE_ROOT 0x9E3779B9u
 
@@ -62,7 +63,8 @@ typedef struct {
     const char *val[IC_SHAPE_SLOTS];
     unsigned char vallen[IC_SHAPE_SLOTS];
     unsigned char valmiss[IC_SHAPE_SLOTS];
-    unsigned char recent[IC_SHAPE_SLOTS / 2];   /* per pair of ways: the one used last (ic_key_hit) */
+    uint32_t used[IC_SHAPE_SLOTS];          /* when each slot's key was last used (ic_key_hit) */
+    uint32_t clock;
 } ic_shapes;
 
 #define IC_SHAPE_MAXVAL 32      /* longer values are not cached */
@@ -432,26 +434,35 @@ static int ic_key_is(ic_decoder *d, unsigned slot)
 }
 
 /* Whether the key at d->p (its opening quote) is cached for the place whose hashed slot is *slot. A place
- * has two ways, slot and its neighbour (slot ^ 1), so that two places hashed to one slot do not keep
- * evicting each other. On a hit *slot becomes the way holding the key and its length is returned; on a
- * miss *slot becomes the way to replace (an empty one, else the one not used last) and -1 is returned.
- * The slot names the place from then on: the value's context and the value cache follow it. */
+ * may use any of the IC_SHAPE_WAYS slots of its set, so that places hashed alike do not keep evicting each
+ * other (with two ways, a contact still had a slot three keys fought over). On a hit *slot becomes the
+ * slot holding the key and its length is returned; on a miss *slot becomes the slot to replace (an empty
+ * one, else the one used least recently) and -1 is returned. The slot names the place from then on: the
+ * value's context and the value cache follow it. */
 static long ic_key_hit(ic_decoder *d, unsigned *slot)
 {
     ic_shapes *sh = d->shapes;
-    unsigned s = *slot, pair = s >> 1, way;
-    if (ic_key_is(d, s) || ic_key_is(d, s ^ 1u)) {
-        way = ic_key_is(d, s) ? s : (s ^ 1u);
-        sh->recent[pair] = (unsigned char)(way & 1u);
-        *slot = way;
-        return (long)sh->keylen[way];
+    unsigned s = *slot, set = s & ~(IC_SHAPE_WAYS - 1u), i, way = s;
+    uint32_t now = ++sh->clock;
+    if (!ic_key_is(d, s)) {
+        for (i = 0; i < IC_SHAPE_WAYS; i++) {
+            way = set + i;
+            if (way != s && ic_key_is(d, way)) break;
+        }
+        if (i == IC_SHAPE_WAYS) {
+            way = set;
+            for (i = 0; i < IC_SHAPE_WAYS; i++) {
+                if (sh->key[set + i] == NULL) { way = set + i; break; }
+                if (sh->used[set + i] < sh->used[way]) way = set + i;
+            }
+            sh->used[way] = now;
+            *slot = way;
+            return -1;
+        }
     }
-    if (sh->key[s] == NULL) way = s;
-    else if (sh->key[s ^ 1u] == NULL) way = s ^ 1u;
-    else way = (pair << 1) | (sh->recent[pair] ^ 1u);
-    sh->recent[pair] = (unsigned char)(way & 1u);
+    sh->used[way] = now;
     *slot = way;
-    return -1;
+    return (long)sh->keylen[way];
 }
 
 /* Pushes the object key at d->p, from the cache when it is the expected one (`hit`: its length, or -1). */
