@@ -501,6 +501,29 @@ describe("intercom.core", function()
       assert.equal(7, details.curl_code) -- CURLE_COULDNT_CONNECT
     end)
 
+    it("a URL libcurl cannot take is a network error that was not sent, and the session goes on", function()
+      -- (URLs go to libcurl parsed, src/transfer.c ic_apply_url; what that parser refuses goes as a string)
+      control.default{ body = "fine" }
+      for _, case in ipairs{
+        { "http://exa mple.com/x", 3 },          -- CURLE_URL_MALFORMAT
+        { "http://[::1/x", 3 },
+        { "ftp://127.0.0.1/x", 1 },              -- CURLE_UNSUPPORTED_PROTOCOL: http and https only
+        { "gopher://127.0.0.1/x", 1 },
+      } do
+        local ok, kind, msg, details = session:perform{ method = "GET", url = case[1] }
+        assert_failure("network", ok, kind, msg, details)
+        assert.equal(case[2], details.curl_code, case[1] .. ": " .. msg)
+        assert.is_false(details.sent)
+        local status, _, body = perform(session, { method = "GET", url = base .. "/after" })
+        assert.same({ 200, "fine" }, { status, body })
+      end
+      -- the scheme's case, an explicit port, a query and a fragment all reach the server as usual
+      local status = perform(session, { method = "GET", url = base:gsub("^http", "HTTP") .. "/p?q=1#frag" })
+      assert.equal(200, status)
+      assert.equal("/p", control.last().path)
+      assert.equal("/p?q=1", control.last().target)
+    end)
+
     it("an unresolvable host is a network error that was not sent", function()
       local ok, kind, msg, details = session:perform{
         method = "POST", url = "http://no-such-host.invalid/x", headers = { AUTH }, body = "{}", connect_timeout = 5,

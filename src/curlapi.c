@@ -56,6 +56,14 @@ void ic_curl_global(lua_State *L)
     IC_REQUIRE(multi_strerror, "curl_multi_strerror");
 #undef IC_REQUIRE
     ic_sym(lib, "curl_multi_poll", (void **)&ic_curl.multi_poll); /* optional: libcurl >= 7.66 */
+    /* optional, all three or none: libcurl >= 7.62 (CURLOPT_CURLU: 7.63) */
+    if (!ic_sym(lib, "curl_url", (void **)&ic_curl.url) || !ic_sym(lib, "curl_url_set", (void **)&ic_curl.url_set)
+        || !ic_sym(lib, "curl_url_cleanup", (void **)&ic_curl.url_cleanup)
+        || curl_version_info(CURLVERSION_NOW)->version_num < 0x073f00) {
+        ic_curl.url = NULL;
+        ic_curl.url_set = NULL;
+        ic_curl.url_cleanup = NULL;
+    }
     if (!ok) {
         memset(&ic_curl, 0, sizeof ic_curl);
         dlclose(lib);

@@ -37,6 +37,10 @@ typedef struct ic_curl_api {
     CURLMcode (*multi_wait)(CURLM *m, struct curl_waitfd fds[], unsigned int n, int timeout_ms, int *ret);
     CURLMcode (*multi_poll)(CURLM *m, struct curl_waitfd fds[], unsigned int n, int timeout_ms, int *ret);
     const char *(*multi_strerror)(CURLMcode code);
+    /* optional (libcurl >= 7.63): parsed URL handles, NULL when missing (transfer.c then passes strings) */
+    CURLU *(*url)(void);
+    CURLUcode (*url_set)(CURLU *u, CURLUPart what, const char *part, unsigned int flags);
+    void (*url_cleanup)(CURLU *u);
 } ic_curl_api;
 
 /* Filled by ic_curl_global; multi_poll stays NULL with a libcurl older than 7.66 (multi_wait is used). */
@@ -71,5 +75,8 @@ void ic_curl_global(lua_State *L);
 #define curl_multi_wait ic_curl.multi_wait
 #define curl_multi_poll ic_curl.multi_poll
 #define curl_multi_strerror ic_curl.multi_strerror
+#define curl_url ic_curl.url
+#define curl_url_set ic_curl.url_set
+#define curl_url_cleanup ic_curl.url_cleanup
 
 #endif
