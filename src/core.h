@@ -6,7 +6,8 @@
 
 void ic_json_register(lua_State *L);   /* json.c: json_encode, json_decode, null, array_mt */
 /* json.c: decodes JSON text (which must be followed by a NUL byte, as Lua strings are) and pushes the
- * value, returning 1; or pushes an error message and returns 0. For C callers decoding their own buffers. */
+ * value, returning 1; or pushes an error message and returns 0 (it raises only when the Lua stack cannot
+ * grow). For C callers decoding their own buffers. */
 int ic_json_decode_text(lua_State *L, const char *s, size_t len);
 void ic_http_register(lua_State *L);   /* http.c: session(opts) -> session userdata */
 void ic_multi_register(lua_State *L);  /* multi.c: multi() -> concurrent transfers, driven from Lua */

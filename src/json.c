@@ -486,6 +486,7 @@ static int ic_decode_key(ic_decoder *d, unsigned slot, long hit)
         lua_rawseti(L, d->keys, (int)slot + 1);
         d->shapes->key[slot] = lua_tostring(L, -1);    /* anchored by the cache table */
         d->shapes->keylen[slot] = (unsigned short)n;
+        d->shapes->valmiss[slot] = 0;   /* a new place: its values get their chance to be cached */
     }
     return 1;
 }
@@ -640,6 +641,7 @@ int ic_json_decode_text(lua_State *L, const char *s, size_t len)
     ic_decoder d;
     int base = lua_gettop(L);
 
+    luaL_checkstack(L, 8, "json decode"); /* C callers may already use much of their stack */
     ic_push_array_mt(L);
     d.L = L;
     d.start = d.p = s;
