@@ -7,7 +7,7 @@
 -- says why and this spec fails (it never skips). Run it alone: bash spec/run.sh --tags=contract
 
 local intercom = require "intercom"
-local operations = require "intercom.operations"
+local operation_list = require "support.operation_list"
 local contract = require "support.contract"
 local CALLS = require "fixtures.contract_calls"
 
@@ -37,24 +37,7 @@ local function spec_successes()
   return out
 end
 
--- Every operation as { key = "resource:method", rname, mname, op }, sorted by key.
-local function all_operations()
-  local list = {}
-  for rname, ops in pairs(operations) do
-    for mname, op in pairs(ops) do
-      list[#list + 1] = { key = rname .. ":" .. mname, rname = rname, mname = mname, op = op }
-    end
-  end
-  table.sort(list, function(a, b) return a.key < b.key end)
-  return list
-end
-
--- client["news.items"] is client.news.items.
-local function resource_of(client, rname)
-  local obj = client
-  for part in rname:gmatch("[^.]+") do obj = obj[part] end
-  return obj
-end
+local all_operations, resource_of = operation_list.all, operation_list.resource_of
 
 -- The default curl transport, with a note of every request it is handed: Prism accepts a request with no
 -- body at all (no requestBody in the spec is `required`) and ignores unknown query parameters, so this is

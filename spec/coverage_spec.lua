@@ -3,7 +3,7 @@
 -- table against its generator. No server needed.
 
 local intercom = require "intercom"
-local operations = require "intercom.operations"
+local operation_list = require "support.operation_list"
 
 local SPEC_FILE = "../shared/intercom-openapi-2.12.json"
 local API_FILE = "../shared/API.md"
@@ -34,27 +34,18 @@ local function spec_operations()
   return out, count
 end
 
--- id -> { key = "resource:method", rname, mname, op }
+local resource_of = operation_list.resource_of
+
+-- id -> { key = "resource:method", rname, mname, op }, and the list of all of them in key order
 local function lua_operations()
-  local out, list = {}, {}
-  for rname, ops in pairs(operations) do
-    for mname, op in pairs(ops) do
-      local o = { key = rname .. ":" .. mname, rname = rname, mname = mname, op = op }
-      list[#list + 1] = o
-      if op.id then
-        assert(not out[op.id], "operationId " .. op.id .. " is used by two operations in operations.lua")
-        out[op.id] = o
-      end
+  local out, list = {}, operation_list.all()
+  for _, o in ipairs(list) do
+    if o.op.id then
+      assert(not out[o.op.id], "operationId " .. o.op.id .. " is used by two operations in operations.lua")
+      out[o.op.id] = o
     end
   end
-  table.sort(list, function(a, b) return a.key < b.key end)
   return out, list
-end
-
-local function resource_of(client, rname)
-  local obj = client
-  for part in rname:gmatch("[^.]+") do obj = obj[part] end
-  return obj
 end
 
 -- The signature the dispatcher itself reports (lua/intercom/resource.lua puts it in its misuse messages):
