@@ -302,7 +302,7 @@ describe("intercom.core", function()
         assert.same(want, { r[1], r[3] })
       end
       assert.has_error(function() session:perform{ method = "GET", url = base, decode = 1 } end,
-        "intercom request: 'decode' must be a boolean (got number)")
+        "intercom request: 'decode' must be a boolean or an operation name (got number)")
     end)
 
     it("answers HEAD without a body", function()
@@ -438,6 +438,101 @@ describe("intercom.core", function()
       session:perform{ method = "GET", url = base .. "/c" }
       session:perform{ method = "GET", url = base .. "/d" }
       assert.equal(2, control.stats().connections)
+    end)
+
+    it("decodes a named answer as without a name, the tables of the last one made while it waits", function()
+      -- decode = "<operation>" (what the client sends): the session makes the reserve of the answer's
+      -- tables during the request (src/json.c, "The reserve") and the decoder takes them.
+      local fixtures = require "support.fixtures"
+      local bodies = {}
+      for i = 1, 12 do
+        local c = fixtures.contact("c" .. i)
+        if i % 4 == 0 then c.tags.data = { { type = "tag", id = tostring(i) } } end
+        if i % 5 == 0 then c.custom_attributes = core.array_mt and setmetatable({}, core.array_mt) end
+        if i == 7 then c = { type = "list", data = { c, c }, total_count = 2 } end
+        bodies[i] = core.json_encode(c)
+      end
+      local scripts = {}
+      for i, b in ipairs(bodies) do scripts[i] = { body = b, headers = { ["Content-Type"] = "application/json" } } end
+      control.enqueue(scripts)
+      for i, b in ipairs(bodies) do
+        local status, _, body, value = session:perform{ method = "GET", url = base .. "/contacts/c" .. i,
+                                                        decode = "contacts:find" }
+        assert.equal(200, status)
+        assert.is_nil(body)
+        local want = core.json_decode(b)
+        local function identical(x, y, path)
+          if type(x) ~= "table" or type(y) ~= "table" then return assert.equal(y, x, path) end
+          assert.equal(getmetatable(y), getmetatable(x), path .. ": metatable")
+          for k, v in pairs(y) do identical(x[k], v, path .. "." .. tostring(k)) end
+          for k in pairs(x) do assert.is_not_nil(y[k], path .. "." .. tostring(k) .. ": extra") end
+        end
+        identical(value, want, "answer " .. i)
+      end
+    end)
+
+    it("stays sound when a finalizer uses or closes the session while it runs", function()
+      -- The reserve and the decoded answer allocate, so the collector may run finalizers during a perform.
+      -- They find the session running: another perform on it raises "busy", and a close waits for the end.
+      -- A chain of finalizers (each leaves the next behind) under a collector that never pauses runs one
+      -- finalizer every few allocations, so some run inside a perform.
+      local fixtures = require "support.fixtures"
+      local list = {}   -- a big answer: its decode allocates enough for several collection cycles
+      for i = 1, 300 do list[i] = fixtures.contact("c" .. i) end
+      control.default{ body = core.json_encode{ type = "list", data = list } }
+      local function finalizable(fn)   -- LuaJIT runs __gc for userdata only
+        if newproxy then
+          local u = newproxy(true)
+          getmetatable(u).__gc = fn
+        else
+          setmetatable({}, { __gc = fn })
+        end
+      end
+      local function aggressive(on)
+        if _VERSION == "Lua 5.4" then
+          if on then
+            collectgarbage("incremental", 50, 1000, 10)
+            collectgarbage("step", 0)       -- sets the pace from now on (not the debt left by another mode)
+          else
+            collectgarbage("generational")
+          end
+        else
+          collectgarbage("setpause", on and 50 or 200)
+          collectgarbage("setstepmul", on and 1000 or 200)
+        end
+      end
+      local inside = 0
+      for round = 1, 200 do           -- until finalizers ran inside a perform twice (a few rounds)
+        local s, seen, armed = core.session(), false, true
+        local function arm()
+          finalizable(function()
+            if not armed then return end
+            local ok, err = pcall(s.perform, s, { method = "GET", url = base .. "/nested" })
+            if not ok and tostring(err):find("busy", 1, true) then
+              seen, armed = true, false
+              s:close()                     -- waits for the perform to end
+            else
+              arm()
+            end
+          end)
+        end
+        arm()
+        aggressive(true)
+        local ok, status, _, body, value = pcall(s.perform, s, { method = "GET", url = base .. "/page",
+                                                                 decode = "test:finalizer" })
+        armed = false
+        aggressive(false)
+        assert.is_true(ok, tostring(status))
+        assert.equal(200, status, "round " .. round)
+        assert.is_nil(body)
+        assert.equal(300, #value.data)
+        assert.equal("c300", value.data[300].id)
+        assert.equal(seen, s:closed(), "round " .. round)   -- closed by the finalizer only after the perform
+        if seen then inside = inside + 1 end
+        s:close()
+        if inside == 2 then break end
+      end
+      assert.equal(2, inside, "finalizers ran during a perform in fewer than 2 of 200 rounds")
     end)
 
     it("hands over the final response's header lines as an intercom.head", function()

@@ -43,6 +43,54 @@ local function same(a, b, path)
   return true
 end
 
+-- A generator of JSON texts of shifting shapes (keys that are prefixes or extensions of others, escaped
+-- spellings, long keys, nesting), deterministic on both VMs (math.random differs between them).
+-- Returns value_text(depth) and rand(n).
+local function random_json(seed)
+  local function rand(n)
+    seed = (seed * 1103515245 + 12345) % 2147483648
+    return seed % n + 1
+  end
+  local KEYS = { "type", "id", "email", "name", "role", "custom_attributes", "tags", "data", "ab", "abc",
+                 "a", "", string.rep("k", 64), string.rep("k", 65), string.rep("long_key_", 9), "é_ünï",
+                 "created_at", "has_more" }
+
+  -- A key as JSON text: mostly plain, sometimes with an escape spelling the same key differently.
+  local function key_text(k)
+    if k ~= "" and rand(6) == 1 then
+      local i = rand(#k)
+      return '"' .. k:sub(1, i - 1) .. string.format("\\u%04x", k:byte(i)) .. k:sub(i + 1) .. '"'
+    end
+    return '"' .. k .. '"'
+  end
+
+  local value_text
+  local function object_text(depth)
+    local parts, n = {}, rand(8) - 1
+    for _ = 1, n do
+      local k = KEYS[rand(#KEYS)]
+      if rand(10) == 1 then k = k .. "x" elseif rand(10) == 1 and #k > 1 then k = k:sub(1, -2) end
+      parts[#parts + 1] = key_text(k) .. ":" .. value_text(depth + 1)
+    end
+    return "{" .. table.concat(parts, ",") .. "}"
+  end
+  local function array_text(depth)
+    local parts = {}
+    for i = 1, rand(6) - 1 do parts[i] = value_text(depth + 1) end
+    return "[" .. table.concat(parts, ",") .. "]"
+  end
+  function value_text(depth)
+    local r = rand(depth > 4 and 4 or 7)
+    if r == 1 then return tostring(rand(1000)) end
+    if r == 2 then return '"' .. KEYS[rand(#KEYS)] .. '"' end
+    if r == 3 then return "null" end
+    if r == 4 then return "true" end
+    if r <= 6 then return object_text(depth) end
+    return array_text(depth)
+  end
+  return value_text, rand
+end
+
 describe("JSONTestSuite", function()
   local names = list(SUITE .. "test_parsing")
 
@@ -289,48 +337,7 @@ describe("json decode shape cache", function()
   -- The decoder remembers the keys and sizes of the shapes it saw (src/json.c, ic_shapes) and checks the
   -- input against them; these documents keep changing shape in the ways a cache could get wrong, and every
   -- one must decode exactly like lua-cjson, which has no such cache.
-  local seed = 12345
-  local function rand(n)            -- deterministic on both VMs (math.random differs between them)
-    seed = (seed * 1103515245 + 12345) % 2147483648
-    return seed % n + 1
-  end
-  local KEYS = { "type", "id", "email", "name", "role", "custom_attributes", "tags", "data", "ab", "abc",
-                 "a", "", string.rep("k", 64), string.rep("k", 65), string.rep("long_key_", 9), "é_ünï",
-                 "created_at", "has_more" }
-
-  -- A key as JSON text: mostly plain, sometimes with an escape spelling the same key differently.
-  local function key_text(k)
-    if k ~= "" and rand(6) == 1 then
-      local i = rand(#k)
-      return '"' .. k:sub(1, i - 1) .. string.format("\\u%04x", k:byte(i)) .. k:sub(i + 1) .. '"'
-    end
-    return '"' .. k .. '"'
-  end
-
-  local value_text
-  local function object_text(depth)
-    local parts, n = {}, rand(8) - 1
-    for _ = 1, n do
-      local k = KEYS[rand(#KEYS)]
-      if rand(10) == 1 then k = k .. "x" elseif rand(10) == 1 and #k > 1 then k = k:sub(1, -2) end
-      parts[#parts + 1] = key_text(k) .. ":" .. value_text(depth + 1)
-    end
-    return "{" .. table.concat(parts, ",") .. "}"
-  end
-  local function array_text(depth)
-    local parts = {}
-    for i = 1, rand(6) - 1 do parts[i] = value_text(depth + 1) end
-    return "[" .. table.concat(parts, ",") .. "]"
-  end
-  function value_text(depth)
-    local r = rand(depth > 4 and 4 or 7)
-    if r == 1 then return tostring(rand(1000)) end
-    if r == 2 then return '"' .. KEYS[rand(#KEYS)] .. '"' end
-    if r == 3 then return "null" end
-    if r == 4 then return "true" end
-    if r <= 6 then return object_text(depth) end
-    return array_text(depth)
-  end
+  local value_text = random_json(12345)
 
   it("decodes documents of shifting shapes like cjson", function()
     local failed = {}
@@ -374,5 +381,113 @@ describe("json decode shape cache", function()
       assert.equal(1, v.alpha_key.beta_key[1].gamma_key)
       assert.equal("alpha_key", next(v))
     end
+  end)
+end)
+
+describe("json decode reserve", function()
+  -- While a request is in flight the session makes the tables of its answer ahead (core.json_reserve,
+  -- src/json.c "The reserve"), as the last answer decoded under the same operation name had them; the
+  -- decode under that name then takes them instead of making its own.
+  local contact = encode(require("support.fixtures").contact("6329bd9ffe4e3f0d5d4a0001"))
+  local reserve = core.json_reserve
+
+  -- Exactly the same values, metatables included (arrays carry array_mt, objects none), wherever the
+  -- tables came from.
+  local function identical(a, b, path)
+    path = path or "$"
+    if type(a) ~= "table" or type(b) ~= "table" then
+      if a == b or (a ~= a and b ~= b) then return true end
+      return false, path .. ": " .. tostring(a) .. " ~= " .. tostring(b)
+    end
+    if getmetatable(a) ~= getmetatable(b) then return false, path .. ": another metatable" end
+    for k, v in pairs(a) do
+      local ok, why = identical(v, b[k], path .. "." .. tostring(k))
+      if not ok then return false, why end
+    end
+    for k in pairs(b) do
+      if a[k] == nil then return false, path .. "." .. tostring(k) .. " missing" end
+    end
+    return true
+  end
+
+  -- Bytes allocated by f(), with the collector stopped so that nothing is freed meanwhile.
+  local function allocated(f)
+    collectgarbage()
+    collectgarbage("stop")
+    local before = collectgarbage("count")
+    local result = f()
+    local kb = collectgarbage("count") - before
+    collectgarbage("restart")
+    return kb * 1024, result
+  end
+
+  it("takes the tables of an answer from the reserve made under its name, and only that", function()
+    -- a few decodes first: the shape cache learns the keys, sizes and repeated values, and the second
+    -- decode under the name records the plan with the expected sizes
+    for _ = 1, 4 do decode(contact, "test:contact") end
+    local plain = allocated(function() return decode(contact) end)
+    reserve("test:contact")
+    local used, value = allocated(function() return decode(contact, "test:contact") end)
+    assert.is_true(identical(value, decode(contact)))
+    -- a contact has 17 tables: without them (and their hash parts), the decode allocates far less
+    assert.is_true(used < plain * 0.6, ("%d bytes with the reserve, %d without"):format(used, plain))
+    -- a reserve is used once; one made under another name is not used at all (`value` goes first: while
+    -- it lives, a decode finds its short strings already interned)
+    value = nil   -- luacheck: ignore 311
+    local again = allocated(function() return decode(contact, "test:contact") end)
+    assert.is_true(again > plain * 0.9, ("%d bytes after the reserve was used, %d without"):format(again, plain))
+    decode(contact, "test:other")
+    decode(contact, "test:other")
+    reserve("test:other")
+    local other = allocated(function() return decode(contact, "test:contact") end)
+    assert.is_true(other > plain * 0.9, ("%d bytes with another name's reserve, %d without"):format(other, plain))
+    -- nothing recorded under a name yet: no reserve, no error
+    reserve("test:never-decoded")
+    assert.is_true(same(decode(contact, "test:never-decoded"), cjson.decode(contact)))
+  end)
+
+  it("decodes answers of changing shapes exactly as without a reserve", function()
+    -- Answers under three names, each mostly like its last one and sometimes not: containers of another
+    -- kind or size where tables were reserved, more or fewer of them, a reserve made twice, or not at all.
+    local value_text, rand = random_json(777)
+    local function doc(variant)
+      local tags = {}
+      for i = 1, variant % 4 do tags[i] = ('{"type":"tag","id":"%d","name":"t%d"}'):format(i, i) end
+      local extras = { '"x":[]', '"x":{}', '"x":{"a":1}', '"x":[1,2]', '"x":null', '"x":[{"b":[[]]}]' }
+      local extra = extras[variant % 6 + 1]
+      return ('{"type":"contact","id":"%d","tags":{"type":"list","data":[%s]},%s,"n":%d}')
+        :format(variant, table.concat(tags, ","), extra, variant)
+    end
+    local names, last = { "test:a", "test:b", "test:c" }, {}
+    local failed = {}
+    for i = 1, 1500 do
+      local name = names[rand(3)]
+      local variant = last[name] or rand(24)
+      if rand(3) == 1 then variant = rand(24) end
+      last[name] = variant
+      local text = rand(10) == 1 and value_text(0) or doc(variant)
+      local r = rand(5)
+      if r <= 3 then reserve(name) elseif r == 4 then reserve(name); reserve(name) end
+      local value, err = decode(text, name)
+      local ok, why = identical(value, decode(text))
+      if not ok then failed[#failed + 1] = i .. ": " .. tostring(why or err) .. " in " .. text end
+      if #failed > 5 then break end
+    end
+    assert.same({}, failed)
+  end)
+
+  it("leaves no reserve behind an answer that fails to decode", function()
+    decode(contact, "test:broken")
+    decode(contact, "test:broken")
+    reserve("test:broken")
+    local value, err = decode(contact:sub(1, math.floor(#contact / 2)), "test:broken")
+    assert.is_nil(value)
+    assert.matches("json:", err)
+    assert.is_true(same(decode(contact, "test:broken"), cjson.decode(contact)))
+  end)
+
+  it("raises when the name is not a string", function()
+    assert.has_error(function() reserve(1) end)
+    assert.has_error(function() decode("{}", {}) end)
   end)
 end)

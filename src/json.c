@@ -53,6 +53,25 @@ static void ic_push_array_mt(lua_State *L)
 #define IC_SHAPE_MAXKEY 64      /* longer keys are not cached */
 #define IC_SHAPE_ROOT 0x9E3779B9u
 
+/* The reserve. An answer to an operation is shaped like the previous answer to it, and making its tables
+ * is a good part of a decode's work (for a contact: 17 tables, with the garbage collector's steps that
+ * their allocations bring along). While a request is in flight, the session (http.c) calls
+ * ic_json_reserve, which makes the tables the last answer to the same operation had, at their sizes; the
+ * decoder then takes them in order instead of making its own. That work is done while the process waits
+ * for the server anyway, off the request's path. A wrong guess costs little: a table of another kind or
+ * size is not taken (it becomes garbage), and the decoder makes its own. A plan (the kind and size of
+ * each table the decoder made, in order) is kept per operation name. Only empty tables are made ahead:
+ * putting the expected keys in too was tried, and cost three times what it saved, since setting a value
+ * under a key already there costs Lua almost as much as inserting the key. */
+#define IC_PLAN_TABLES 64       /* tables per plan: a contact has 17; of a page, the first 64 are made */
+#define IC_PLAN_NAMES 256       /* plans per Lua state (operation names) */
+#define IC_PLAN_ARRAY 0x8000u   /* spec[] bit of an array; the rest is the size */
+
+typedef struct {
+    unsigned short spec[IC_PLAN_TABLES];    /* IC_PLAN_ARRAY | size, in the order the decoder made them */
+    int ntables;
+} ic_plan;
+
 typedef struct {
     const char *key[IC_SHAPE_SLOTS];        /* the bytes of the string at strings[slot + 1], or NULL */
     unsigned short keylen[IC_SHAPE_SLOTS];
@@ -65,6 +84,8 @@ typedef struct {
     unsigned char valmiss[IC_SHAPE_SLOTS];
     uint32_t used[IC_SHAPE_SLOTS];          /* when each slot's key was last used (ic_key_hit) */
     uint32_t clock;
+    ic_plan reserved;                       /* the plan the waiting reserve was made from (a copy) */
+    const ic_plan *reserved_for;            /* and whose plan it was */
 } ic_shapes;
 
 #define IC_SHAPE_MAXVAL 32      /* longer values are not cached */
@@ -72,6 +93,10 @@ typedef struct {
 
 /* Registry key of the shape cache: a table holding the ic_shapes block at [0] and the strings. */
 static const char ic_shapes_key = 's';
+/* Registry keys of the plans (a table: operation name -> ic_plan userdata) and of the reserve (an array of
+ * the tables made for the next answer, in plan order). */
+static const char ic_plans_key = 'p';
+static const char ic_reserve_key = 'r';
 
 typedef struct {
     lua_State *L;
@@ -80,6 +105,9 @@ typedef struct {
     int array_mt;           /* stack index of the array metatable */
     int keys;               /* stack index of the shape cache's string table */
     ic_shapes *shapes;
+    ic_plan *plan;          /* the operation's plan, recorded anew by this decode; or NULL */
+    int reserve;            /* stack index of the reserve made from that plan, or 0 */
+    int next_spare;         /* the reserve's next table (index into shapes->reserved) */
     char decimal_point;     /* the C library's, for strtod */
     char err[160];
 } ic_decoder;
@@ -318,6 +346,35 @@ typedef struct {
     lua_Integer n;  /* array: items stored in the table so far */
 } ic_build;
 
+/* ---- the reserve (see ic_plan) -------------------------------------------------------------------- */
+
+/* Makes the table of a container whose size is expected: the reserve's next table of that kind and size
+ * if one waits there (looking a few entries ahead, so that one unexpected container does not throw off
+ * the rest), else a new one. Either way the container goes into the plan being recorded. */
+static void ic_expected_table(ic_decoder *d, int is_array, int size)
+{
+    lua_State *L = d->L;
+    unsigned short spec = (unsigned short)((is_array ? IC_PLAN_ARRAY : 0) | (size < 0x7FFF ? size : 0x7FFF));
+    int i;
+    if (d->plan != NULL && d->plan->ntables < IC_PLAN_TABLES) d->plan->spec[d->plan->ntables++] = spec;
+    if (d->reserve != 0) {
+        const ic_plan *r = &d->shapes->reserved;
+        for (i = d->next_spare; i < r->ntables && i < d->next_spare + 4; i++) {
+            if (r->spec[i] != spec) continue;
+            lua_rawgeti(L, d->reserve, i + 1);
+            d->next_spare = i + 1;
+            return;
+        }
+    }
+    if (is_array) {
+        lua_createtable(L, size, 0);
+        lua_pushvalue(L, d->array_mt);
+        lua_setmetatable(L, -2);
+    } else {
+        lua_createtable(L, 0, size);
+    }
+}
+
 /* Makes the table (if needed) and stores the waiting values in order; leaves the table on top. */
 static void ic_flush(ic_decoder *d, ic_build *c, int is_array, int hint)
 {
@@ -383,13 +440,7 @@ static void ic_build_init(ic_decoder *d, ic_build *c, int is_array, int expect)
     c->table = 0;
     c->direct = 0;
     if (expect > 0) {
-        if (is_array) {
-            lua_createtable(d->L, expect, 0);
-            lua_pushvalue(d->L, d->array_mt);
-            lua_setmetatable(d->L, -2);
-        } else {
-            lua_createtable(d->L, 0, expect);
-        }
+        ic_expected_table(d, is_array, expect);
         c->table = c->base + 1;
         c->direct = 1;
     }
@@ -636,24 +687,114 @@ static int ic_decode_value(ic_decoder *d, uint32_t ctx)
     }
 }
 
-int ic_json_decode_text(lua_State *L, const char *s, size_t len)
+/* Pushes the shape cache's string table and returns its C block. */
+static ic_shapes *ic_push_shapes(lua_State *L)
+{
+    ic_shapes *sh;
+    lua_pushlightuserdata(L, (void *)&ic_shapes_key);
+    lua_rawget(L, LUA_REGISTRYINDEX);
+    lua_rawgeti(L, -1, 0);
+    sh = (ic_shapes *)lua_touserdata(L, -1);
+    lua_pop(L, 1);
+    return sh;
+}
+
+/* The plan of the operation named at stack index `name`, made if `create` (and there is room for one
+ * more); NULL when there is none. */
+static ic_plan *ic_find_plan(lua_State *L, int name, int create)
+{
+    ic_plan *p;
+    lua_pushlightuserdata(L, (void *)&ic_plans_key);
+    lua_rawget(L, LUA_REGISTRYINDEX);
+    lua_pushvalue(L, name);
+    lua_rawget(L, -2);
+    p = (ic_plan *)lua_touserdata(L, -1);
+    lua_pop(L, 1);
+    if (p == NULL && create) {
+        lua_rawgeti(L, -1, 0);                  /* the number of plans so far */
+        lua_Integer n = lua_tointeger(L, -1);
+        lua_pop(L, 1);
+        if (n < IC_PLAN_NAMES) {
+            lua_pushvalue(L, name);
+            p = (ic_plan *)lua_newuserdata(L, sizeof(ic_plan));
+            memset(p, 0, sizeof(*p));
+            lua_rawset(L, -3);
+            lua_pushinteger(L, n + 1);
+            lua_rawseti(L, -2, 0);
+        }
+    }
+    lua_pop(L, 1);
+    return p;
+}
+
+/* json_reserve(name): makes the tables of the next answer to `name` (see ic_plan), as the last answer to it
+ * had them. For the session, which calls it (protected) while a request is in flight. Returns nothing. */
+int ic_json_reserve(lua_State *L)
+{
+    ic_shapes *sh;
+    const ic_plan *p;
+    int i, list;
+
+    luaL_checktype(L, 1, LUA_TSTRING);
+    lua_settop(L, 1);
+    p = ic_find_plan(L, 1, 0);
+    if (p == NULL || p->ntables == 0) return 0;
+    sh = ic_push_shapes(L);
+    ic_push_array_mt(L);
+    lua_createtable(L, p->ntables, 0);
+    list = lua_gettop(L);
+    for (i = 0; i < p->ntables; i++) {
+        int size = p->spec[i] & ~IC_PLAN_ARRAY;
+        if (p->spec[i] & IC_PLAN_ARRAY) {
+            lua_createtable(L, size, 0);
+            lua_pushvalue(L, list - 1);
+            lua_setmetatable(L, -2);
+        } else {
+            lua_createtable(L, 0, size);
+        }
+        lua_rawseti(L, list, i + 1);
+    }
+    memcpy(&sh->reserved, p, sizeof(*p));
+    sh->reserved_for = p;
+    lua_pushlightuserdata(L, (void *)&ic_reserve_key);
+    lua_pushvalue(L, list);
+    lua_rawset(L, LUA_REGISTRYINDEX);
+    return 0;
+}
+
+int ic_json_decode_text(lua_State *L, const char *s, size_t len, int plan)
 {
     ic_decoder d;
     int base = lua_gettop(L);
 
-    luaL_checkstack(L, 8, "json decode"); /* C callers may already use much of their stack */
+    luaL_checkstack(L, 12, "json decode"); /* C callers may already use much of their stack */
+    d.plan = NULL;
+    d.reserve = 0;
+    d.next_spare = 0;
+    if (plan != 0) {
+        /* The operation's plan is recorded anew; the reserve, if it was made for this plan, is used (once). */
+        d.plan = ic_find_plan(L, plan, 1);
+        lua_pushlightuserdata(L, (void *)&ic_reserve_key);
+        lua_rawget(L, LUA_REGISTRYINDEX);
+        if (lua_istable(L, -1) && d.plan != NULL) {
+            lua_pushlightuserdata(L, (void *)&ic_reserve_key);
+            lua_pushnil(L);
+            lua_rawset(L, LUA_REGISTRYINDEX);
+        }
+    }
     ic_push_array_mt(L);
     d.L = L;
     d.start = d.p = s;
     d.end = s + len;
     d.depth = 0;
     d.array_mt = lua_gettop(L);
-    lua_pushlightuserdata(L, (void *)&ic_shapes_key);
-    lua_rawget(L, LUA_REGISTRYINDEX);
+    d.shapes = ic_push_shapes(L);
     d.keys = lua_gettop(L);
-    lua_rawgeti(L, d.keys, 0);
-    d.shapes = (ic_shapes *)lua_touserdata(L, -1);
-    lua_pop(L, 1);
+    if (d.plan != NULL) {
+        if (d.shapes->reserved_for == d.plan && lua_istable(L, base + 1)) d.reserve = base + 1;
+        d.shapes->reserved_for = NULL;
+        d.plan->ntables = 0;
+    }
     d.decimal_point = localeconv()->decimal_point[0];
     d.err[0] = '\0';
 
@@ -672,13 +813,16 @@ int ic_json_decode_text(lua_State *L, const char *s, size_t len)
     return 0;
 }
 
-/* json_decode(text) -> value | nil, message */
+/* json_decode(text [, name]) -> value | nil, message. With a name, the decode records the plan of that
+ * name and uses its reserve (see ic_plan): what the session does with an answer to an operation. */
 static int ic_json_decode(lua_State *L)
 {
     size_t len;
     const char *s = luaL_checklstring(L, 1, &len);
-    lua_settop(L, 1);
-    if (ic_json_decode_text(L, s, len)) return 1;
+    int plan = lua_isnoneornil(L, 2) ? 0 : 2;
+    if (plan) luaL_checktype(L, 2, LUA_TSTRING);
+    lua_settop(L, 2);
+    if (ic_json_decode_text(L, s, len, plan)) return 1;
     lua_pushnil(L);
     lua_insert(L, -2);
     return 2;
@@ -1044,6 +1188,11 @@ void ic_json_register(lua_State *L)
 
     lua_pushcfunction(L, ic_json_decode);
     lua_setfield(L, -2, "json_decode");
+    lua_pushlightuserdata(L, (void *)&ic_plans_key);
+    lua_newtable(L);
+    lua_rawset(L, LUA_REGISTRYINDEX);
+    lua_pushcfunction(L, ic_json_reserve);
+    lua_setfield(L, -2, "json_reserve");
 
     /* json_encode keeps its state (ic_encode_state, freed by __gc) as an upvalue. */
     memset(lua_newuserdata(L, sizeof(ic_encode_state)), 0, sizeof(ic_encode_state));

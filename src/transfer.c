@@ -150,6 +150,21 @@ static int ic_field_flag(lua_State *L, int t, const char *name)
     return v;
 }
 
+/* req.decode: nil or false (0), true, or the name of the operation the answer belongs to (1; the session
+ * reads the name itself, see ic_transfer.plan). */
+static int ic_field_decode(lua_State *L, int t)
+{
+    int v, type;
+    lua_getfield(L, t, "decode");
+    type = lua_type(L, -1);
+    if (type != LUA_TNIL && type != LUA_TBOOLEAN && type != LUA_TSTRING)
+        luaL_error(L, "intercom request: 'decode' must be a boolean or an operation name (got %s)",
+                   luaL_typename(L, -1));
+    v = lua_toboolean(L, -1);
+    lua_pop(L, 1);
+    return v;
+}
+
 /* Seconds (float) to whole milliseconds, rounded up so that a tiny positive timeout never becomes 0,
  * which libcurl reads as "no timeout". nil and 0 mean no limit. */
 static long ic_field_ms(lua_State *L, int t, const char *name)
@@ -406,7 +421,8 @@ int ic_transfer_prepare(lua_State *L, ic_transfer *t, int req, const ic_conn_opt
     timeout_ms = ic_field_ms(L, req, "timeout");
     connect_ms = ic_field_ms(L, req, "connect_timeout");
     once = ic_field_flag(L, req, "once");
-    t->decode = ic_field_flag(L, req, "decode");
+    t->decode = ic_field_decode(L, req);
+    t->plan = 0;
     if (!ic_valid_method(method))
         luaL_error(L, "intercom request: invalid HTTP method '%s'", method);
     if (strlen(url) != url_len)
@@ -573,7 +589,7 @@ void ic_transfer_push_head(lua_State *L, ic_transfer *t)
  * collector's work on them). Pushes nil (no body string) and the value, and returns 1; returns 0 with
  * nothing pushed when the body is empty, not JSON or not valid JSON: the body string then goes to Lua,
  * whose decoder says what is wrong with it. */
-static int ic_push_decoded(lua_State *L, ic_buffer *body)
+static int ic_push_decoded(lua_State *L, ic_buffer *body, int plan)
 {
     const char *p;
     int top = lua_gettop(L);
@@ -581,7 +597,7 @@ static int ic_push_decoded(lua_State *L, ic_buffer *body)
     for (p = body->data; *p == ' ' || *p == '\t' || *p == '\r' || *p == '\n'; p++) {}
     if (*p != '{' && *p != '[') return 0;    /* an API's answer: anything else takes the usual way */
     lua_pushnil(L);
-    if (ic_json_decode_text(L, body->data, body->len)) return 1;
+    if (ic_json_decode_text(L, body->data, body->len, plan)) return 1;
     lua_settop(L, top);
     return 0;
 }
@@ -598,7 +614,7 @@ int ic_transfer_push(lua_State *L, ic_transfer *t)
         lua_pushnil(L);
         return 3;
     }
-    if (t->decode && status >= 200 && status < 300 && ic_push_decoded(L, &t->body)) return 4;
+    if (t->decode && status >= 200 && status < 300 && ic_push_decoded(L, &t->body, t->plan)) return 4;
     lua_pushlstring(L, t->body.data != NULL ? t->body.data : "", t->body.len);
     return 3;
 }

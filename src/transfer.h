@@ -40,6 +40,8 @@ typedef struct ic_transfer {
     size_t up_off;                  /* how much of `up` libcurl has read */
     int once_upload;                /* the body goes through the read callback (see ic_transfer_prepare) */
     int decode;                     /* req.decode: a 2xx JSON body is pushed decoded (ic_transfer_push) */
+    int plan;                       /* 0, or the stack index of the operation name the answer is decoded
+                                     * for (ic_json_decode_text); set by the session after prepare */
     char errbuf[CURL_ERROR_SIZE];
     /* bookkeeping of the owner (multi.c): an id and a place in one of its lists */
     lua_Integer id;

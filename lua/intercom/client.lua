@@ -227,7 +227,9 @@ function Client:_perform(call)
     connect_timeout = min(self._connect_timeout, opts.timeout or self._timeout),
     output_file = opts.output_file,
     receiver = call.receiver,     -- a download's (intercom.download): takes the body of a 2xx piece by piece
-    decode = not call.raw,        -- a transport may return a 2xx JSON body decoded, as `value`
+    -- a transport may return a 2xx JSON body decoded, as `value`; the name of the operation lets the
+    -- C core prepare the tables of its answer while the request is in flight (src/json.c, "reserve")
+    decode = not call.raw and call.what,
   }
   local idempotent = retry.idempotent(call.method, call.idempotent or opts.idempotent)
   req.idempotent = idempotent   -- a transport must not replay a non-idempotent request by itself

@@ -16,10 +16,18 @@ local core = {}
 function core.json_encode(value) end
 
 --- Decodes a JSON text. Integers stay Lua integers (5.3+), null is core.null, arrays carry array_mt.
+--- With `name` (an operation, e.g. "contacts:find"), the decoder records the shape of the answer under
+--- that name and takes its tables from the reserve core.json_reserve(name) made, as a session does.
 ---@param text string
+---@param name? string
 ---@return any|nil value
 ---@return string|nil err # why the text is not valid JSON
-function core.json_decode(text) end
+function core.json_decode(text, name) end
+
+--- Makes, ahead of time, the empty tables (at their sizes) that the last answer decoded under `name` had,
+--- for the next decode under `name` to take. A session calls it while a request is in flight.
+---@param name string
+function core.json_reserve(name) end
 
 --- HMAC-SHA1 of `message` keyed by `key`, as 40 lowercase hex digits.
 ---@param key string
@@ -59,7 +67,7 @@ function core.sleep(seconds) end
 ---@field connect_timeout? number # seconds to connect
 ---@field output_file? string # write the body to this file (the result's body is then nil)
 ---@field once? boolean # the request must reach the server at most once: libcurl may not replay it
----@field decode? boolean # a 2xx JSON object or array comes back decoded (4th result), with no body string
+---@field decode? boolean|string # a 2xx JSON object or array comes back decoded (4th result); a name: see json_reserve
 
 --- A libcurl session (one easy handle, reused across requests for keep-alive); freed by __gc/__close.
 ---@class intercom.core.Session
