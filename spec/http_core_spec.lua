@@ -440,6 +440,30 @@ describe("intercom.core", function()
       assert.equal(2, control.stats().connections)
     end)
 
+    it("sends each request's own path and query, exactly as a fresh session would", function()
+      -- A request to the origin of the one before only has its path and query replaced in the parsed URL
+      -- (src/transfer.c, ic_set_path_and_query); what cannot be replaced that way is parsed whole.
+      control.default{ body = "ok" }
+      local paths = {
+        "/contacts/1", "/contacts/2?per_page=5&x=y", "/contacts/3", "/contacts/a%2Fb%20c", "/x/./y/../z",
+        "/contacts/4?", "/contacts/5?q=a%40b", "/contacts/6#frag", "/contacts/7?a=1?b=2", "/a/b/.", "/a/b/..",
+        "/a/.b/..c", "/contacts/8", "/contacts/9", "/contacts/10?page=2",
+      }
+      local origins = { base, (base:gsub("^http:", "HTTP:")) }
+      local fresh = core.session()
+      for i, path in ipairs(paths) do
+        for _, origin in ipairs(origins) do
+          local url = origin .. path
+          assert.equal(200, (session:perform{ method = "GET", url = url }))
+          local got = control.last().target
+          assert.equal(200, (fresh:perform{ method = "GET", url = url }))
+          assert.equal(control.last().target, got, "request " .. i .. ": " .. url)
+        end
+      end
+      fresh:close()
+      assert.equal("/contacts/a%2Fb%20c", control.requests()[13].target)  -- escapes as sent, not lowercased
+    end)
+
     it("decodes a named answer as without a name, the tables of the last one made while it waits", function()
       -- decode = "<operation>" (what the client sends): the session makes the reserve of the answer's
       -- tables during the request (src/json.c, "The reserve") and the decoder takes them.

@@ -72,6 +72,7 @@ void ic_transfer_release(ic_transfer *t)
         curl_url_cleanup(t->url);
         t->url = NULL;
     }
+    t->url_origin_len = 0;
 }
 
 /* ---- libcurl callbacks: append to C memory only --------------------------------------------------- */
@@ -386,13 +387,67 @@ static void ic_remember_conn(lua_State *L, ic_transfer *t, const ic_conn_opts *o
  * of 100k). It is parsed with the flags libcurl uses for CURLOPT_URL; a URL this refuses goes to libcurl
  * as a string, which reports the problem as usual. The handle is the transfer's, left alone until the
  * transfer's next request. */
+#if LIBCURL_VERSION_NUM >= 0x073f00
+/* The length of the origin ("scheme://authority") of url, or 0 when it has none that is followed by a path. */
+static size_t ic_url_origin(const char *url)
+{
+    const char *p = strstr(url, "://");
+    if (p == NULL) return 0;
+    p += 3;
+    while (*p != '\0' && *p != '/' && *p != '?' && *p != '#') p++;
+    return *p == '/' ? (size_t)(p - url) : 0;
+}
+
+/* A request to the same origin as the previous one (nearly always: one client talks to one API) only needs
+ * the handle's path and query replaced, which costs libcurl a tenth of parsing the whole URL again. That
+ * is done only where it gives the same parts as the full parse: printable ASCII with no '%' (libcurl
+ * lowercases percent-escapes in a path it is given, not in one it parses), no fragment, backslash or
+ * dot-segment (which the full parse would remove). Returns 0 when the URL needs the full parse. */
+static int ic_set_path_and_query(ic_transfer *t, const char *url, size_t origin)
+{
+    char path[512];
+    const char *p = url + origin, *query = NULL;
+    size_t n;
+    if (t->url_origin_len == 0 || origin != t->url_origin_len || memcmp(url, t->url_origin, origin) != 0) return 0;
+    for (; *p != '\0'; p++) {
+        unsigned char c = (unsigned char)*p;
+        if (c <= 0x20 || c >= 0x7F || c == '%' || c == '#' || c == '\\') return 0;
+        if (c == '/' && p[1] == '.' && (p[2] == '/' || p[2] == '?' || p[2] == '\0'
+                                        || (p[2] == '.' && (p[3] == '/' || p[3] == '?' || p[3] == '\0'))))
+            return 0;
+        if (c == '?' && query == NULL) query = p + 1;
+    }
+    if (query != NULL && *query == '\0') return 0;   /* "path?": left to the full parse */
+    n = (size_t)((query != NULL ? query - 1 : p) - (url + origin));
+    if (n >= sizeof path) return 0;
+    memcpy(path, url + origin, n);
+    path[n] = '\0';
+    if (curl_url_set(t->url, CURLUPART_PATH, path, 0) != CURLUE_OK
+        || curl_url_set(t->url, CURLUPART_QUERY, query, 0) != CURLUE_OK) {
+        t->url_origin_len = 0; /* the handle is in an unknown state: the caller parses the URL whole */
+        return 0;
+    }
+    return 1;
+}
+#endif
+
 static void ic_apply_url(ic_transfer *t, const char *url)
 {
 #if LIBCURL_VERSION_NUM >= 0x073f00
     if (curl_url != NULL) {
+        size_t origin = ic_url_origin(url);
         if (t->url == NULL) t->url = curl_url();
+        if (t->url != NULL && ic_set_path_and_query(t, url, origin)) {
+            curl_easy_setopt(t->easy, CURLOPT_CURLU, t->url);
+            return;
+        }
+        t->url_origin_len = 0;
         if (t->url != NULL
             && curl_url_set(t->url, CURLUPART_URL, url, CURLU_GUESS_SCHEME | CURLU_NON_SUPPORT_SCHEME) == CURLUE_OK) {
+            if (origin > 0 && origin < sizeof t->url_origin) {
+                memcpy(t->url_origin, url, origin);
+                t->url_origin_len = origin;
+            }
             curl_easy_setopt(t->easy, CURLOPT_CURLU, t->url);
             return;
         }

@@ -25,6 +25,8 @@ typedef struct ic_transfer {
     CURL *easy;                     /* NULL once released */
     struct curl_slist *req_headers; /* header list of the latest request, kept for the next (same lines) */
     CURLU *url;                     /* the parsed URL of the latest request (ic_apply_url), or NULL */
+    char url_origin[128];           /* its "scheme://authority", when url holds a whole parse of it */
+    size_t url_origin_len;          /* 0: none */
     int clean;                      /* the handle holds only options every request sets (see prepare) */
     char *conn_ca_file;             /* the connection options the handle was set up with (copies) */
     char *conn_proxy;
