@@ -348,9 +348,9 @@ typedef struct {
 
 /* ---- the reserve (see ic_plan) -------------------------------------------------------------------- */
 
-/* Makes the table of a container whose size is expected: the reserve's next table of that kind and size
- * if one waits there (looking a few entries ahead, so that one unexpected container does not throw off
- * the rest), else a new one. Either way the container goes into the plan being recorded. */
+/* Makes the table of a container whose size is expected, or of an empty one: the reserve's next table of
+ * that kind and size if one waits there (looking a few entries ahead, so that one unexpected container
+ * does not throw off the rest), else a new one. Either way the container goes into the plan. */
 static void ic_expected_table(ic_decoder *d, int is_array, int size)
 {
     lua_State *L = d->L;
@@ -587,8 +587,7 @@ static int ic_decode_array(ic_decoder *d, uint32_t ctx)
     ic_skip_ws(d);
     if (d->p < d->end && *d->p == ']') {
         d->p++;
-        ic_build_init(d, &c, 1, 0);
-        ic_build_end(d, &c, 1);
+        ic_expected_table(d, 1, 0);   /* empty: made, or taken from the reserve, as it is */
         d->depth--;
         return 1;
     }
@@ -621,8 +620,7 @@ static int ic_decode_object(ic_decoder *d, uint32_t ctx)
     ic_skip_ws(d);
     if (d->p < d->end && *d->p == '}') {
         d->p++;
-        ic_build_init(d, &c, 0, 0);
-        ic_build_end(d, &c, 0);
+        ic_expected_table(d, 0, 0);   /* empty: made, or taken from the reserve, as it is */
         d->depth--;
         return 1;
     }
