@@ -148,6 +148,39 @@ describe("client requests", function()
     assert.equal("/me", reqs[2].path)
   end)
 
+  it("sends each request's own header lines, and a transport passed in may change its own", function()
+    -- The built-in transports get the same lines array for requests alike (client.lua, build_headers);
+    -- a transport passed in gets a new one each time.
+    control.default{ json = {} }
+    local client = fx.client()
+    assert(client.contacts:find("c1"))
+    assert(client.contacts:create{ email = "a@b.c" })
+    assert(client.contacts:find("c2", { version = "2.10" }))
+    assert(client.contacts:find("c3"))
+    assert(client.contacts:create{ email = "d@e.f" })
+    local reqs = control.requests()
+    local want = { { "2.12", nil }, { "2.12", "application/json" }, { "2.10", nil }, { "2.12", nil },
+                   { "2.12", "application/json" } }
+    for i, w in ipairs(want) do
+      assert.same(w, { reqs[i].headers["intercom-version"], reqs[i].headers["content-type"] }, "request " .. i)
+      assert.equal("Bearer " .. fx.TOKEN, reqs[i].headers.authorization)
+    end
+    control.reset()
+    control.default{ json = {} }
+    local curl = require("intercom.transport.curl").new()
+    local counts = {}
+    local adding = { request = function(_, req)
+      req.headers[#req.headers + 1] = "X-Added: " .. (#counts + 1)
+      counts[#counts + 1] = #req.headers
+      return curl:request(req)
+    end }
+    local own = fx.client{ transport = adding }
+    for _ = 1, 3 do assert(own.contacts:find("c1")) end
+    curl:close()
+    assert.same({ counts[1], counts[1], counts[1] }, counts)
+    assert.equal("3", control.last().headers["x-added"])
+  end)
+
   it("takes the token from a function on every request, or from INTERCOM_API_KEY", function()
     control.enqueue{ json = {} }
     control.enqueue{ json = {} }

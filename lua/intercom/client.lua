@@ -79,6 +79,7 @@ function _M.new(opts)
     _logger = o.logger,
     _throttle = o.rate_limit == "auto" and throttle.new() or nil,
     _version_lines = {},
+    _shared_header_lines = o.transport == nil,   -- see build_headers
   }, Client)
   self._user_agent_line = "User-Agent: " .. self._user_agent
   tokens[self] = o.token
@@ -148,13 +149,18 @@ local CONTENT_TYPE_JSON = "Content-Type: application/json"
 local function build_headers(self, call, token, has_body)
   local opts = call.opts
   if not opts.headers then
-    -- The usual case: the default lines, each string made once (a new array every time, as before).
+    -- The usual case: the default lines, each string made once. The built-in transports only read
+    -- req.headers, so for them each array is made once too (per token, version and kind of request); a
+    -- transport passed in gets a new array every time, since it may change it.
     local auth = auth_lines[self]
     if not auth or auth[1] ~= token then
-      auth = { token, "Authorization: Bearer " .. token }
+      auth = { token, "Authorization: Bearer " .. token, {} }   -- [3]: version -> kind -> lines
       auth_lines[self] = auth
     end
     local version = opts.version or self.version
+    local kind = call.raw and 3 or has_body and 2 or 1
+    local shared = self._shared_header_lines and auth[3][version]
+    if shared and shared[kind] then return shared[kind] end
     local vline = self._version_lines[version]
     if not vline then
       vline = "Intercom-Version: " .. version
@@ -162,6 +168,13 @@ local function build_headers(self, call, token, has_body)
     end
     local lines = { auth[2], vline, call.raw and ACCEPT_RAW or ACCEPT_JSON, self._user_agent_line }
     if has_body then lines[5] = CONTENT_TYPE_JSON end
+    if self._shared_header_lines then
+      if not shared then
+        shared = {}
+        auth[3][version] = shared
+      end
+      shared[kind] = lines
+    end
     return lines
   end
   local list = {
@@ -218,21 +231,22 @@ function Client:_perform(call)
   if type(token) ~= "string" then token = self:_token(call.what) end   -- a string was checked by options
   local body = call.body ~= nil and encode_body(call.what, call.body) or nil
   local opts = call.opts
+  local idempotent = retry.idempotent(call.method, call.idempotent or opts.idempotent)
   local req = {
     method = call.method,
     url = build_url(self, call),
     headers = build_headers(self, call, token, body ~= nil),
-    body = body,
     timeout = opts.timeout or self._timeout,
     connect_timeout = min(self._connect_timeout, opts.timeout or self._timeout),
-    output_file = opts.output_file,
-    receiver = call.receiver,     -- a download's (intercom.download): takes the body of a 2xx piece by piece
     -- a transport may return a 2xx JSON body decoded, as `value`; the name of the operation lets the
     -- C core prepare the tables of its answer while the request is in flight (src/json.c, "reserve")
     decode = not call.raw and call.what,
+    idempotent = idempotent,    -- a transport must not replay a non-idempotent request by itself
   }
-  local idempotent = retry.idempotent(call.method, call.idempotent or opts.idempotent)
-  req.idempotent = idempotent   -- a transport must not replay a non-idempotent request by itself
+  -- the fields most requests lack are set only when present: the record stays at eight fields
+  if body ~= nil then req.body = body end
+  if opts.output_file then req.output_file = opts.output_file end
+  if call.receiver then req.receiver = call.receiver end   -- a download's (intercom.download)
   local max_retries = opts.max_retries or self._max_retries
   local attempt = 0
   while true do

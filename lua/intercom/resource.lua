@@ -71,6 +71,7 @@ local function make_method(mt, rname, mname, op)
   local known_opts = op.download and DOWNLOAD or options.REQUEST
   local sig = signature(rname, mname, params, op)
   local build_path = url.compile(op[2])
+  local extras = op.idempotent or op.download or op.page or op.items
 
   -- The arguments are read with select rather than packed into a table: this runs for every call.
   local p1 = params[1]
@@ -103,16 +104,16 @@ local function make_method(mt, rname, mname, op)
     end
     local opts = nil
     if n >= arity then opts = (select(arity, ...)) end
+    -- Only the fields a call has: a record made for every call, kept small (four fields for most).
     local call = {
       what = what,
       method = op[1],
       path = path,
       opts = opts == nil and NO_OPTS or options.check(opts, known_opts, what),
-      idempotent = op.idempotent,
-      raw = op.download,
-      page = op.page,
-      items = op.items,
     }
+    if extras then
+      call.idempotent, call.raw, call.page, call.items = op.idempotent, op.download, op.page, op.items
+    end
     if op.body then call.body = payload end
     -- A search query is checked here, so a bad one raises at the caller's line and nothing is sent.
     if op.query and payload and payload.query ~= nil then query.validate(payload.query) end

@@ -87,7 +87,7 @@ function Transport:request(req)
   if req.receiver then return stream_request(self, req) end
   -- libcurl replays a request by itself when a reused connection turns out dead before any answer; `once`
   -- makes the C core rule that out (src/transfer.c) for requests that must not run twice.
-  req.once = req.idempotent == false
+  if req.idempotent == false then req.once = true end
   local status, head, body, details   -- details: a failure's, or the decoded body (req.decode)
   local sched = scheduler.current()
   if sched then
