@@ -523,6 +523,7 @@ describe("intercom.core", function()
         else
           collectgarbage("setpause", on and 50 or 200)
           collectgarbage("setstepmul", on and 1000 or 200)
+          if on then collectgarbage("step", 0) end   -- the new pace starts now, not after this cycle
         end
       end
       local inside = 0
