@@ -82,8 +82,8 @@ static CURLcode ic_session_run(lua_State *L, ic_session *s, int plan)
             lua_pushcfunction(L, ic_json_reserve);
             lua_pushvalue(L, plan);
             if (lua_pcall(L, 1, 0, 0) != 0) lua_pop(L, 1);
-            continue;               /* the answer may have come meanwhile */
         }
+        /* returns at once when the answer came in meanwhile */
         if (curl_multi_poll != NULL)
             mc = curl_multi_poll(s->multi, NULL, 0, 1000, NULL);
         else
@@ -131,6 +131,7 @@ static int ic_session_perform(lua_State *L)
         if (lua_type(L, -1) == LUA_TSTRING) plan = lua_gettop(L);
         else lua_pop(L, 1);
     }
+    luaL_checkstack(L, 4, "intercom session"); /* the protected calls below (prepare left its strings) */
     /* From here to the end, Lua code can run only in finalizers (the reserve and the decoded answer
      * allocate); they find the session running: another perform on it raises, a close waits. */
     s->running = 1;
