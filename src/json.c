@@ -67,9 +67,10 @@ static void ic_push_array_mt(lua_State *L)
 #define IC_PLAN_NAMES 256       /* plans per Lua state (operation names) */
 #define IC_PLAN_ARRAY 0x8000u   /* spec[] bit of an array; the rest is the size */
 
-typedef struct {
+typedef struct ic_plan {
     unsigned short spec[IC_PLAN_TABLES];    /* IC_PLAN_ARRAY | size, in the order the decoder made them */
     int ntables;
+    const struct ic_plan *of;               /* in a reserve's copy: the plan it was made from */
 } ic_plan;
 
 typedef struct {
@@ -84,8 +85,6 @@ typedef struct {
     unsigned char valmiss[IC_SHAPE_SLOTS];
     uint32_t used[IC_SHAPE_SLOTS];          /* when each slot's key was last used (ic_key_hit) */
     uint32_t clock;
-    ic_plan reserved;                       /* the plan the waiting reserve was made from (a copy) */
-    const ic_plan *reserved_for;            /* and whose plan it was */
 } ic_shapes;
 
 #define IC_SHAPE_MAXVAL 32      /* longer values are not cached */
@@ -94,7 +93,8 @@ typedef struct {
 /* Registry key of the shape cache: a table holding the ic_shapes block at [0] and the strings. */
 static const char ic_shapes_key = 's';
 /* Registry keys of the plans (a table: operation name -> ic_plan userdata) and of the reserve (an array of
- * the tables made for the next answer, in plan order). */
+ * the tables made for the next answer, in plan order, with at [0] the copy of the plan they were made
+ * from: the two always go together, whatever a finalizer decodes in between). */
 static const char ic_plans_key = 'p';
 static const char ic_reserve_key = 'r';
 
@@ -107,7 +107,8 @@ typedef struct {
     ic_shapes *shapes;
     ic_plan *plan;          /* the operation's plan, recorded anew by this decode; or NULL */
     int reserve;            /* stack index of the reserve made from that plan, or 0 */
-    int next_spare;         /* the reserve's next table (index into shapes->reserved) */
+    const ic_plan *reserved;    /* the copy of the plan the reserve's tables were made from */
+    int next_spare;         /* the reserve's next table (index into reserved) */
     char decimal_point;     /* the C library's, for strtod */
     char err[160];
 } ic_decoder;
@@ -358,7 +359,7 @@ static void ic_expected_table(ic_decoder *d, int is_array, int size)
     int i;
     if (d->plan != NULL && d->plan->ntables < IC_PLAN_TABLES) d->plan->spec[d->plan->ntables++] = spec;
     if (d->reserve != 0) {
-        const ic_plan *r = &d->shapes->reserved;
+        const ic_plan *r = d->reserved;
         for (i = d->next_spare; i < r->ntables && i < d->next_spare + 4; i++) {
             if (r->spec[i] != spec) continue;
             lua_rawgeti(L, d->reserve, i + 1);
@@ -729,21 +730,25 @@ static ic_plan *ic_find_plan(lua_State *L, int name, int create)
  * had them. For the session, which calls it (protected) while a request is in flight. Returns nothing. */
 int ic_json_reserve(lua_State *L)
 {
-    ic_shapes *sh;
-    const ic_plan *p;
+    ic_plan *p, *copy;
     int i, list;
 
     luaL_checktype(L, 1, LUA_TSTRING);
     lua_settop(L, 1);
     p = ic_find_plan(L, 1, 0);
     if (p == NULL || p->ntables == 0) return 0;
-    sh = ic_push_shapes(L);
     ic_push_array_mt(L);
-    lua_createtable(L, p->ntables, 0);
+    lua_createtable(L, p->ntables, 1);
     list = lua_gettop(L);
-    for (i = 0; i < p->ntables; i++) {
-        int size = p->spec[i] & ~IC_PLAN_ARRAY;
-        if (p->spec[i] & IC_PLAN_ARRAY) {
+    /* The tables are made from a copy of the plan, kept with them: a decode run by a finalizer meanwhile
+     * may record the plan anew. */
+    copy = (ic_plan *)lua_newuserdata(L, sizeof(ic_plan));
+    memcpy(copy, p, sizeof(*p));
+    copy->of = p;
+    lua_rawseti(L, list, 0);
+    for (i = 0; i < copy->ntables; i++) {
+        int size = copy->spec[i] & ~IC_PLAN_ARRAY;
+        if (copy->spec[i] & IC_PLAN_ARRAY) {
             lua_createtable(L, size, 0);
             lua_pushvalue(L, list - 1);
             lua_setmetatable(L, -2);
@@ -752,8 +757,6 @@ int ic_json_reserve(lua_State *L)
         }
         lua_rawseti(L, list, i + 1);
     }
-    memcpy(&sh->reserved, p, sizeof(*p));
-    sh->reserved_for = p;
     lua_pushlightuserdata(L, (void *)&ic_reserve_key);
     lua_pushvalue(L, list);
     lua_rawset(L, LUA_REGISTRYINDEX);
@@ -768,6 +771,7 @@ int ic_json_decode_text(lua_State *L, const char *s, size_t len, int plan)
     luaL_checkstack(L, 12, "json decode"); /* C callers may already use much of their stack */
     d.plan = NULL;
     d.reserve = 0;
+    d.reserved = NULL;
     d.next_spare = 0;
     if (plan != 0) {
         /* The operation's plan is recorded anew; the reserve, if it was made for this plan, is used (once). */
@@ -789,8 +793,12 @@ int ic_json_decode_text(lua_State *L, const char *s, size_t len, int plan)
     d.shapes = ic_push_shapes(L);
     d.keys = lua_gettop(L);
     if (d.plan != NULL) {
-        if (d.shapes->reserved_for == d.plan && lua_istable(L, base + 1)) d.reserve = base + 1;
-        d.shapes->reserved_for = NULL;
+        if (lua_istable(L, base + 1)) {
+            lua_rawgeti(L, base + 1, 0);
+            d.reserved = (const ic_plan *)lua_touserdata(L, -1);    /* anchored by the reserve */
+            lua_pop(L, 1);
+            if (d.reserved != NULL && d.reserved->of == d.plan) d.reserve = base + 1;
+        }
         d.plan->ntables = 0;
     }
     d.decimal_point = localeconv()->decimal_point[0];
