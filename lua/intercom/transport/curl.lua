@@ -75,7 +75,9 @@ end
 --- req: method, url, headers (array of "Name: value"), body, timeout, connect_timeout, output_file,
 --- idempotent (false: the request must reach the server at most once),
 --- receiver (a download: see intercom.download; the body of a 2xx goes to it and `body` is nil),
---- decode (true: a 2xx JSON object or array comes back decoded as `value`, and `body` is nil).
+--- decode (true, or the operation's name, e.g. "contacts:find": a 2xx JSON object or array comes back
+--- decoded as `value`, and `body` is nil; with a name, the C core makes the answer's tables while it
+--- waits, as the last answer to that operation had them).
 --- Returns {status, head, body, value}, or nil and {kind, message, sent, curl_code, retryable}. `head` is the
 --- response's header block as received (a string of "Name: value" lines): intercom.response reads what
 --- every response needs from it and makes the headers table only when asked (core.parse_headers). Other
