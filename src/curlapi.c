@@ -40,7 +40,6 @@ void ic_curl_global(lua_State *L)
     IC_REQUIRE(easy_reset, "curl_easy_reset");
     IC_REQUIRE(easy_pause, "curl_easy_pause");
     IC_REQUIRE(easy_setopt, "curl_easy_setopt");
-    IC_REQUIRE(easy_perform, "curl_easy_perform");
     IC_REQUIRE(easy_getinfo, "curl_easy_getinfo");
     IC_REQUIRE(easy_strerror, "curl_easy_strerror");
     IC_REQUIRE(slist_append, "curl_slist_append");

@@ -22,7 +22,6 @@ typedef struct ic_curl_api {
     void (*easy_reset)(CURL *e);
     CURLcode (*easy_pause)(CURL *e, int bitmask);
     CURLcode (*easy_setopt)(CURL *e, CURLoption option, ...);
-    CURLcode (*easy_perform)(CURL *e);
     CURLcode (*easy_getinfo)(CURL *e, CURLINFO info, ...);
     const char *(*easy_strerror)(CURLcode code);
     struct curl_slist *(*slist_append)(struct curl_slist *list, const char *s);
@@ -60,7 +59,6 @@ void ic_curl_global(lua_State *L);
 #define curl_easy_reset ic_curl.easy_reset
 #define curl_easy_pause ic_curl.easy_pause
 #define curl_easy_setopt ic_curl.easy_setopt
-#define curl_easy_perform ic_curl.easy_perform
 #define curl_easy_getinfo ic_curl.easy_getinfo
 #define curl_easy_strerror ic_curl.easy_strerror
 #define curl_slist_append ic_curl.slist_append
