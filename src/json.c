@@ -347,6 +347,19 @@ typedef struct {
     lua_Integer n;  /* array: items stored in the table so far */
 } ic_build;
 
+/* Pushes a new table for a container: an array (with the array metatable, at stack index array_mt) or an
+ * object, with room for `size` entries. */
+static void ic_new_table(lua_State *L, int is_array, int size, int array_mt)
+{
+    if (is_array) {
+        lua_createtable(L, size, 0);
+        lua_pushvalue(L, array_mt);
+        lua_setmetatable(L, -2);
+    } else {
+        lua_createtable(L, 0, size);
+    }
+}
+
 /* ---- the reserve (see ic_plan) -------------------------------------------------------------------- */
 
 /* Makes the table of a container whose size is expected, or of an empty one: the reserve's next table of
@@ -367,13 +380,7 @@ static void ic_expected_table(ic_decoder *d, int is_array, int size)
             return;
         }
     }
-    if (is_array) {
-        lua_createtable(L, size, 0);
-        lua_pushvalue(L, d->array_mt);
-        lua_setmetatable(L, -2);
-    } else {
-        lua_createtable(L, 0, size);
-    }
+    ic_new_table(L, is_array, size, d->array_mt);
 }
 
 /* Makes the table (if needed) and stores the waiting values in order; leaves the table on top. */
@@ -382,13 +389,7 @@ static void ic_flush(ic_decoder *d, ic_build *c, int is_array, int hint)
     lua_State *L = d->L;
     int first = (c->table ? c->table : c->base) + 1, i;
     if (!c->table) {
-        if (is_array) {
-            lua_createtable(L, hint, 0);
-            lua_pushvalue(L, d->array_mt);
-            lua_setmetatable(L, -2);
-        } else {
-            lua_createtable(L, 0, hint);
-        }
+        ic_new_table(L, is_array, hint, d->array_mt);
         for (i = 0; i < c->pending; i++) {
             if (is_array) {
                 lua_pushvalue(L, first + i);
@@ -747,14 +748,7 @@ int ic_json_reserve(lua_State *L)
     copy->of = p;
     lua_rawseti(L, list, 0);
     for (i = 0; i < copy->ntables; i++) {
-        int size = copy->spec[i] & ~IC_PLAN_ARRAY;
-        if (copy->spec[i] & IC_PLAN_ARRAY) {
-            lua_createtable(L, size, 0);
-            lua_pushvalue(L, list - 1);
-            lua_setmetatable(L, -2);
-        } else {
-            lua_createtable(L, 0, size);
-        }
+        ic_new_table(L, (copy->spec[i] & IC_PLAN_ARRAY) != 0, copy->spec[i] & ~IC_PLAN_ARRAY, list - 1);
         lua_rawseti(L, list, i + 1);
     }
     lua_pushlightuserdata(L, (void *)&ic_reserve_key);
