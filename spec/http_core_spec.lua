@@ -484,14 +484,8 @@ describe("intercom.core", function()
                                                         decode = "contacts:find" }
         assert.equal(200, status)
         assert.is_nil(body)
-        local want = core.json_decode(b)
-        local function identical(x, y, path)
-          if type(x) ~= "table" or type(y) ~= "table" then return assert.equal(y, x, path) end
-          assert.equal(getmetatable(y), getmetatable(x), path .. ": metatable")
-          for k, v in pairs(y) do identical(x[k], v, path .. "." .. tostring(k)) end
-          for k in pairs(x) do assert.is_not_nil(y[k], path .. "." .. tostring(k) .. ": extra") end
-        end
-        identical(value, want, "answer " .. i)
+        local ok, why = util.identical(value, core.json_decode(b), "answer " .. i)
+        assert.is_true(ok, why)
       end
     end)
 

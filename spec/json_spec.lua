@@ -391,24 +391,7 @@ describe("json decode reserve", function()
   local contact = encode(require("support.fixtures").contact("6329bd9ffe4e3f0d5d4a0001"))
   local reserve = core.json_reserve
 
-  -- Exactly the same values, metatables included (arrays carry array_mt, objects none), wherever the
-  -- tables came from.
-  local function identical(a, b, path)
-    path = path or "$"
-    if type(a) ~= "table" or type(b) ~= "table" then
-      if a == b or (a ~= a and b ~= b) then return true end
-      return false, path .. ": " .. tostring(a) .. " ~= " .. tostring(b)
-    end
-    if getmetatable(a) ~= getmetatable(b) then return false, path .. ": another metatable" end
-    for k, v in pairs(a) do
-      local ok, why = identical(v, b[k], path .. "." .. tostring(k))
-      if not ok then return false, why end
-    end
-    for k in pairs(b) do
-      if a[k] == nil then return false, path .. "." .. tostring(k) .. " missing" end
-    end
-    return true
-  end
+  local identical = require("support.util").identical
 
   -- Bytes allocated by f(), with the collector stopped so that nothing is freed meanwhile.
   local function allocated(f)

@@ -1,4 +1,5 @@
--- Small helpers the specs share: reading files, and a loopback port nobody listens on.
+-- Small helpers the specs share: reading files, comparing decoded values, and a loopback port nobody
+-- listens on.
 
 local socket = require "socket"
 
@@ -19,6 +20,25 @@ function _M.read_if_exists(path)
   local s = f:read("*a")
   f:close()
   return s
+end
+
+--- Deep equality of two decoded values, metatables included (arrays carry array_mt, objects none).
+--- Returns true, or false and the path of the first difference.
+function _M.identical(a, b, path)
+  path = path or "$"
+  if type(a) ~= "table" or type(b) ~= "table" then
+    if a == b or (a ~= a and b ~= b) then return true end
+    return false, path .. ": " .. tostring(a) .. " ~= " .. tostring(b)
+  end
+  if getmetatable(a) ~= getmetatable(b) then return false, path .. ": another metatable" end
+  for k, v in pairs(a) do
+    local ok, why = _M.identical(v, b[k], path .. "." .. tostring(k))
+    if not ok then return false, why end
+  end
+  for k in pairs(b) do
+    if a[k] == nil then return false, path .. "." .. tostring(k) .. " missing" end
+  end
+  return true
 end
 
 --- A loopback port nobody listens on: bind one, note it, close it.
