@@ -51,7 +51,7 @@ test: all
 demo: all
 	bash examples/run-quickstart.sh
 
-# README.md's operations table, regenerated from lua/intercom/operations.lua (spec/coverage_spec.lua
+# README.md's operations table, regenerated from lua/intercom/operations.lua (spec/client/coverage_spec.lua
 # fails when the two differ).
 docs:
 	lua5.4 tools/gen-operations-table.lua --readme README.md

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The one test entry point (`make test` runs it after building).
 #
-#   bash spec/run.sh [busted args...]      e.g. bash spec/run.sh spec/http_core_spec.lua
+#   bash spec/run.sh [busted args...]      e.g. bash spec/run.sh spec/core/http_core_spec.lua
 #                                                bash spec/run.sh --tags=slow
 #
 # Starts spec/support/test_server.py on a random port, exports INTERCOM_TEST_SERVER, runs busted over spec/
@@ -10,7 +10,7 @@
 # interpreters). Exits non-zero if anything failed or if no test ran.
 #
 # It also installs and starts Prism (the contract mock serving Intercom's own OpenAPI spec, see
-# ../shared/contract/README.md) on a free port and exports INTERCOM_PRISM_URL for spec/contract_spec.lua,
+# ../shared/contract/README.md) on a free port and exports INTERCOM_PRISM_URL for spec/e2e/contract_spec.lua,
 # unless the only roots given are spec files other than contract_spec.lua. INTERCOM_PRISM_URL already set
 # in the environment means "use that Prism" (nothing is started). If Prism cannot be installed or started,
 # INTERCOM_PRISM_ERROR says why and the contract spec fails on it (it never skips).

@@ -1,5 +1,5 @@
 -- Prints the README's table of operations, generated from lua/intercom/operations.lua, so that the table
--- cannot drift from the data the methods are made of (spec/coverage_spec.lua compares the two).
+-- cannot drift from the data the methods are made of (spec/client/coverage_spec.lua compares the two).
 --
 --   lua5.4 tools/gen-operations-table.lua                    print the block (markers included)
 --   lua5.4 tools/gen-operations-table.lua --readme README.md rewrite the block in README.md in place

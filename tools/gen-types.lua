@@ -5,7 +5,7 @@
 --
 --   lua5.4 tools/gen-types.lua [SPEC.json] [OUTDIR]      (defaults: ../shared/intercom-openapi-2.12.json, types)
 --
--- Run from the repository root after changing operations.lua or the spec; spec/annotations_spec.lua
+-- Run from the repository root after changing operations.lua or the spec; spec/client/annotations_spec.lua
 -- fails when the files differ from what this script writes. Output is deterministic (sorted).
 
 local cjson = require "cjson"

@@ -15,7 +15,7 @@ missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
-# Node.js + npm run Prism, the contract mock spec/contract_spec.lua talks to (../shared/contract). A node
+# Node.js + npm run Prism, the contract mock spec/e2e/contract_spec.lua talks to (../shared/contract). A node
 # that is already there (NodeSource, nvm, ...) is left alone: Debian's packages come in only without one.
 if ! command -v node >/dev/null 2>&1; then missing+=(nodejs npm); fi
 SUDO=""

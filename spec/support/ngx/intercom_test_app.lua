@@ -1,4 +1,4 @@
--- The handlers of the nginx spec's locations (spec/nginx_spec.lua): each one uses the library inside
+-- The handlers of the nginx spec's locations (spec/e2e/nginx_spec.lua): each one uses the library inside
 -- nginx to call the scriptable test server, and answers with what it got, as JSON.
 --
 --   content_by_lua_block { require("intercom_test_app").run("find") }
