@@ -5,6 +5,8 @@
 #      built without its system-allocator/valgrind options can be noisy under memcheck),
 #      --leak-check=full, definite leaks and every error fatal; tools/valgrind.supp holds suppressions for
 #      third-party code only.
+#      Specs tagged #soak (long loads, a minute or more natively) are left out here: under memcheck they
+#      would take most of CI's time, and (b) runs them.
 #  (b) AddressSanitizer + UBSan: intercom/core.so built with -fsanitize=address,undefined into build/asan
 #      (Lua 5.4) and build/asan-luajit (LuaJIT), hosted by tools/lua_host.c built with the same flags (why
 #      not LD_PRELOAD: see that file); LeakSanitizer on, tools/lsan.supp for third-party code only.
@@ -27,7 +29,7 @@ if [ "${MEMCHECK_LUAJIT:-1}" = 0 ]; then luajit_run=""; fi
 
 echo "=== check-memory (a): the spec suite under valgrind memcheck ==="
 t0=$(date +%s)
-SPEC_WRAPPER="${vg[*]}" SPEC_LUAJIT="$luajit_run" bash spec/run.sh 2>&1 | tee "$out/specs.log" | tail -n 3
+SPEC_WRAPPER="${vg[*]}" SPEC_LUAJIT="$luajit_run" bash spec/run.sh --exclude-tags=soak 2>&1 | tee "$out/specs.log" | tail -n 3
 rc=${PIPESTATUS[0]}
 t1=$(date +%s)
 # Every log with a summary is a process valgrind followed to its end (a fork that exec'd something else
