@@ -47,6 +47,8 @@ void ic_transfer_cleanup(ic_transfer *t)
     }
     t->out_errno = 0;
     t->oom = 0;
+    t->too_large = 0;
+    t->max_body = 0;
     t->to_file = 0;
     t->once_upload = 0;
     t->up_off = 0;
@@ -102,6 +104,12 @@ static size_t ic_on_body(char *p, size_t size, size_t n, void *ud)
         size_t w = fwrite(p, 1, len, t->out);
         if (w != len) t->out_errno = errno ? errno : EIO;
         return w; /* a short count aborts the transfer with CURLE_WRITE_ERROR */
+    }
+    /* max_response_bytes counts the bytes as they come out of libcurl's content decoder, so it bounds an
+     * inflated gzip answer as well as a plain one: the transfer stops at the limit, whatever was announced. */
+    if (t->max_body > 0 && len > t->max_body - t->body.len) {
+        t->too_large = 1;
+        return 0;
     }
     if (ic_buffer_append(&t->body, p, len) != 0) {
         t->oom = 1;
@@ -188,6 +196,24 @@ static long ic_field_ms(lua_State *L, int t, const char *name)
     v = (long)ms;
     if ((lua_Number)v < ms) v++;
     return v;
+}
+
+/* req.max_response_bytes: nil (no limit) or a positive integer number of bytes. */
+static size_t ic_field_size(lua_State *L, int t, const char *name)
+{
+    lua_Number v;
+    lua_getfield(L, t, name);
+    if (lua_isnil(L, -1)) {
+        lua_pop(L, 1);
+        return 0;
+    }
+    if (lua_type(L, -1) != LUA_TNUMBER)
+        luaL_error(L, "intercom request: '%s' must be a number of bytes (got %s)", name, luaL_typename(L, -1));
+    v = lua_tonumber(L, -1);
+    lua_pop(L, 1);
+    if (!(v >= 1)) luaL_error(L, "intercom request: '%s' must be at least 1", name);
+    if (v >= (lua_Number)((size_t)-1 / 2)) return (size_t)-1 / 2;
+    return (size_t)v;
 }
 
 /* HTTP method token (RFC 9110 tchar): refuses spaces and CR/LF, which would let a caller forge the request line. */
@@ -287,7 +313,10 @@ static void ic_apply_conn_options(ic_transfer *t, const ic_conn_opts *o)
     curl_easy_setopt(e, CURLOPT_ERRORBUFFER, t->errbuf);
     curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);          /* no SIGALRM for DNS timeouts: threads, embedders */
     curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 0L);    /* a redirect is returned, Authorization never forwarded */
-    curl_easy_setopt(e, CURLOPT_ACCEPT_ENCODING, "");   /* every encoding libcurl can decode */
+    /* gzip and deflate only: zlib's state is a fixed 32 KB window, and the decoded bytes are bounded by
+     * max_response_bytes (ic_on_body). br and zstd would let a server pick a decoder window of up to
+     * 16 MB / 128 MB per answer; Intercom's API serves gzip (docs/reliability.md, "Compression"). */
+    curl_easy_setopt(e, CURLOPT_ACCEPT_ENCODING, "gzip, deflate");
     curl_easy_setopt(e, CURLOPT_TCP_KEEPALIVE, 1L);
     curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, 1L);    /* always: there is deliberately no switch */
     curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, 2L);
@@ -463,6 +492,7 @@ int ic_transfer_prepare(lua_State *L, ic_transfer *t, int req, const ic_conn_opt
     size_t body_len, url_len;
     long timeout_ms, connect_ms;
     int kind, headers, once;
+    size_t max_body;
 
     ic_transfer_cleanup(t); /* leftovers of a previous request interrupted by an error */
 
@@ -476,8 +506,10 @@ int ic_transfer_prepare(lua_State *L, ic_transfer *t, int req, const ic_conn_opt
     timeout_ms = ic_field_ms(L, req, "timeout");
     connect_ms = ic_field_ms(L, req, "connect_timeout");
     once = ic_field_flag(L, req, "once");
+    max_body = ic_field_size(L, req, "max_response_bytes");
     t->decode = ic_field_decode(L, req);
     t->plan = 0;
+    t->max_body = max_body;
     if (!ic_valid_method(method))
         luaL_error(L, "intercom request: invalid HTTP method '%s'", method);
     if (strlen(url) != url_len)
@@ -616,8 +648,11 @@ static int ic_push_failure(lua_State *L, ic_transfer *t)
     size_t n = strlen(t->errbuf);
     while (n > 0 && ic_is_space(t->errbuf[n - 1])) t->errbuf[--n] = '\0';
     lua_pushnil(L);
-    lua_pushstring(L, rc == CURLE_OPERATION_TIMEDOUT ? "timeout" : "network");
-    if (rc == CURLE_SEND_FAIL_REWIND && t->once_upload)
+    lua_pushstring(L, t->too_large ? "too_large" : rc == CURLE_OPERATION_TIMEDOUT ? "timeout" : "network");
+    if (t->too_large)
+        lua_pushfstring(L, "reading the response body: the body is larger than max_response_bytes (%d bytes)",
+                        (int)(t->max_body > 2147483647u ? 2147483647u : t->max_body));
+    else if (rc == CURLE_SEND_FAIL_REWIND && t->once_upload)
         /* libcurl wanted to replay a request sent `once` and could not: say what happened instead. */
         lua_pushfstring(L, "connection lost before any answer (%s); not sent again, as the request may have "
                         "reached the server", (n > 0 && strstr(t->errbuf, "rewind") == NULL) ? t->errbuf
