@@ -48,6 +48,8 @@ void ic_transfer_cleanup(ic_transfer *t)
     t->out_errno = 0;
     t->oom = 0;
     t->too_large = 0;
+    t->bad_length = 0;
+    t->length_seen = 0;
     t->max_body = 0;
     t->to_file = 0;
     t->once_upload = 0;
@@ -79,6 +81,39 @@ void ic_transfer_release(ic_transfer *t)
 
 /* ---- libcurl callbacks: append to C memory only --------------------------------------------------- */
 
+/* Whether a header line is a Content-Length that disagrees with one seen before in the same head
+ * ("Content-Length: 2" then "Content-Length: 20", or "2, 20" on one line). libcurl 7.88 takes the last
+ * one, which can frame a short prefix of the body as a whole, valid-looking answer; RFC 9112 6.3 says such
+ * a response is unrecoverable. Identical repeats are allowed (RFC 9110 8.6). */
+static int ic_conflicting_length(ic_transfer *t, const char *p, size_t len)
+{
+    static const char name[] = "content-length:";
+    size_t i, n = sizeof name - 1;
+    if (len <= n) return 0;
+    for (i = 0; i < n; i++) {
+        char c = p[i];
+        if (c >= 'A' && c <= 'Z') c = (char)(c - 'A' + 'a');
+        if (c != name[i]) return 0;
+    }
+    while (i < len) {
+        unsigned long long v = 0;
+        int digits = 0;
+        while (i < len && (p[i] == ' ' || p[i] == '\t')) i++;
+        while (i < len && p[i] >= '0' && p[i] <= '9') {
+            if (digits++ < 19) v = v * 10 + (unsigned long long)(p[i] - '0');
+            i++;
+        }
+        while (i < len && (p[i] == ' ' || p[i] == '\t' || p[i] == '\r' || p[i] == '\n')) i++;
+        if (digits == 0) return 0; /* not a number: left to libcurl, which refuses it */
+        if (t->length_seen && v != t->length) return 1;
+        t->length_seen = 1;
+        t->length = v;
+        if (i < len && p[i] == ',') i++;
+        else break;
+    }
+    return 0;
+}
+
 static size_t ic_on_header(char *p, size_t size, size_t n, void *ud)
 {
     ic_transfer *t = (ic_transfer *)ud;
@@ -87,7 +122,12 @@ static size_t ic_on_header(char *p, size_t size, size_t n, void *ud)
      * first, and only the final response's headers are wanted. The status line itself is not kept. */
     if (len >= 5 && memcmp(p, "HTTP/", 5) == 0) {
         t->head.len = 0;
+        t->length_seen = 0;
         return len;
+    }
+    if (ic_conflicting_length(t, p, len)) {
+        t->bad_length = 1;
+        return 0; /* aborts the transfer: the body's framing cannot be trusted */
     }
     if (ic_buffer_append(&t->head, p, len) != 0) {
         t->oom = 1;
@@ -649,7 +689,10 @@ static int ic_push_failure(lua_State *L, ic_transfer *t)
     while (n > 0 && ic_is_space(t->errbuf[n - 1])) t->errbuf[--n] = '\0';
     lua_pushnil(L);
     lua_pushstring(L, t->too_large ? "too_large" : rc == CURLE_OPERATION_TIMEDOUT ? "timeout" : "network");
-    if (t->too_large)
+    if (t->bad_length)
+        lua_pushliteral(L, "reading the response head: two different Content-Length values (the body's "
+                        "framing cannot be trusted)");
+    else if (t->too_large)
         lua_pushfstring(L, "reading the response body: the body is larger than max_response_bytes (%d bytes)",
                         (int)(t->max_body > 2147483647u ? 2147483647u : t->max_body));
     else if (rc == CURLE_SEND_FAIL_REWIND && t->once_upload)

@@ -35,6 +35,9 @@ typedef struct ic_transfer {
     int oom;                        /* a callback ran out of memory */
     size_t max_body;                /* req.max_response_bytes: 0, or the most body bytes kept in memory */
     int too_large;                  /* the body passed max_body: the transfer was aborted */
+    int bad_length;                 /* the head gave two different Content-Length values: aborted */
+    int length_seen;                /* a Content-Length of the current response head was read ... */
+    unsigned long long length;      /* ... with this value */
     int to_file;                    /* the body went to output_file: the pushed body is nil */
     CURLcode rc;                    /* set by ic_transfer_complete */
     int file_errno;                 /* set by ic_transfer_complete */

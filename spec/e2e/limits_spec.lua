@@ -6,7 +6,6 @@
 
 local control = require "support.control"
 local fx = require "support.fixtures"
-local intercom = require "intercom"
 
 local function count_requests()
   return #control.requests()

@@ -51,6 +51,7 @@ Script fields (all optional):
                   compressed piece by piece (and kept for the next script asking the same): a gzip bomb
   raw_base64      the whole answer as exact bytes (status line, head and body as given, malformed or not),
                   sent after reading the request, then the connection is closed; `drip` applies to them
+                  from byte `drip_from` on (default 0: all of them)
 """
 
 import argparse
@@ -76,6 +77,7 @@ IDLE_TIMEOUT = 300.0
 SCRIPT_FIELDS = {
     "status", "headers", "body", "body_base64", "json", "gzip", "chunked", "interim", "delay", "drip",
     "drop", "content_length", "close", "repeat", "match", "reset", "hang", "reflect", "fill", "raw_base64",
+    "drip_from",
 }
 
 GZIP_CACHE = {}
@@ -434,7 +436,10 @@ def serve_script(conn, req, script):
     if script.get("drop") == "before_headers":
         return True
     if "raw_base64" in script:
-        send_body(conn, base64.b64decode(script["raw_base64"]), script.get("drip"))
+        raw = base64.b64decode(script["raw_base64"])
+        start = int(script.get("drip_from", 0))
+        conn.send(raw[:start])
+        send_body(conn, raw[start:], script.get("drip"))
         return True
     for interim in script.get("interim") or []:
         ih = [(k, v) for k, v in (interim.get("headers") or {}).items()]

@@ -132,8 +132,16 @@ local function resty_exchange(http, req, cfg, state)
   local sent, serr = httpc:send_request(params)
   if not sent then httpc:close(); return resty_io_fail(serr, state.phase, true) end
   state.phase = "reading the response head"
-  local res, rerr = httpc:read_response(params)
+  local res, rerr
+  for _ = 1, 10 do                    -- 1xx interim answers (lua-resty-http returns them as answers)
+    res, rerr = httpc:read_response(params)
+    if not res or res.status >= 200 or res.status == 101 then break end
+  end
   if not res then httpc:close(); return resty_io_fail(rerr, state.phase, true) end
+  if res.status < 200 then
+    httpc:close()
+    return resty_fail("network", state.phase .. ": too many 1xx answers", true)
+  end
   local problem = head_problem(res.headers)
   if problem then httpc:close(); return resty_fail("network", state.phase .. ": " .. problem, true) end
   state.phase = "reading the response body"
@@ -185,12 +193,16 @@ local function run_exchange(http, req, cfg, state)
   return "done", resty_exchange(http, req, cfg, state)
 end
 
+local function sleep_until_timeout(seconds)
+  ngx_global().sleep(seconds)
+end
+
 local function resty_request(http, req, cfg)
   local ngx = ngx_global()
   local state = { phase = "connect", sent = false }
   local timeout = req.timeout or 30
   local worker = ngx.thread.spawn(run_exchange, http, req, cfg, state)
-  local timer = ngx.thread.spawn(ngx.sleep, timeout)
+  local timer = ngx.thread.spawn(sleep_until_timeout, timeout)
   local ok, tag, res, err = ngx.thread.wait(worker, timer)
   if ok and tag == "done" then
     ngx.thread.kill(timer)
