@@ -24,9 +24,9 @@ build = {
    modules = {
       ["intercom.core"] = {
          sources = { "src/base64.c", "src/buffer.c", "src/clock.c", "src/core.c", "src/curlapi.c", "src/escape.c",
-                     "src/head.c", "src/http.c", "src/json.c", "src/multi.c", "src/stream.c", "src/transfer.c",
+                     "src/handle.c", "src/head.c", "src/http.c", "src/json.c", "src/multi.c", "src/stream.c", "src/transfer.c",
                      "src/webhook.c" },
-         libraries = { "dl" },   -- libcurl itself is dlopen()ed on first use (src/curlapi.h)
+         libraries = { "dl", "pthread" },   -- libcurl itself is dlopen()ed on first use (src/curlapi.h)
          incdirs = { "$(CURL_INCDIR)" },
          libdirs = { "$(CURL_LIBDIR)" },
          defines = {},
