@@ -20,9 +20,17 @@ case $which in
     *)      echo "unknown interpreter '$which' (5.4 or luajit)" >&2; exit 2 ;;
 esac
 
+# For LuaJIT, luarocks' 5.1 interpreter must be luajit (not lua5.1): it is the one the wrapper of the
+# installed bin/intercom runs.
+if [ "$which" = luajit ]; then
+    printf 'lua_interpreter = "luajit"\nvariables = { LUA_BINDIR = "%s" }\n' "$(dirname "$(command -v luajit)")" \
+        >"$tmp/luarocks-config.lua"
+    export LUAROCKS_CONFIG="$tmp/luarocks-config.lua"
+fi
+
 # Build from a copy: luarocks leaves objects beside the sources, and the smoke run must not see them.
 mkdir -p "$tmp/src"
-cp -r "$root/lua" "$root/src" "$root/intercom-scm-1.rockspec" "$tmp/src/"
+cp -r "$root/lua" "$root/src" "$root/bin" "$root/intercom-scm-1.rockspec" "$tmp/src/"
 cp "$root/tools/smoke.lua" "$tmp/smoke.lua"
 if ! (cd "$tmp/src" && luarocks --lua-version "$luaver" make --tree "$tmp/tree" intercom-scm-1.rockspec \
         CURL_INCDIR="$curl_inc" "${extra[@]}") >"$tmp/build.log" 2>&1; then
@@ -36,3 +44,6 @@ cd "$tmp"
 LUA_PATH="$tmp/tree/share/lua/$luaver/?.lua;$tmp/tree/share/lua/$luaver/?/init.lua" \
 LUA_CPATH="$tmp/tree/lib/lua/$luaver/?.so" \
     "$lua" smoke.lua "$tmp/tree"
+
+# The command line, as luarocks installed it (its wrapper sets the tree's paths and runs the interpreter).
+"$tmp/tree/bin/intercom" --version

@@ -26,6 +26,8 @@ describe("luarocks make (" .. which .. ")", function()
       assert.matches("intercom scm%-1 is now installed", out)
       local runtime = jit and "LuaJIT 2%.1%S*" or "Lua 5%.4"
       assert.matches("smoke ok %d+%.%d+%.%d+ on " .. runtime .. " %(fetched smoke%)", out)
+      -- the command line as luarocks installed it (a wrapper running the tree's interpreter)
+      assert.matches("\nintercom%-lua %d+%.%d+%.%d+, API versions [^\n]*" .. (jit and "LuaJIT" or "Lua 5%.4"), out)
       local req = control.last()
       assert.equal("/contacts/smoke", req.path)
       assert.equal("Bearer smoke-token", req.headers["authorization"])
