@@ -18,7 +18,8 @@ local BATCH = 60
 local SLOWEST = 2 * mix.TIMEOUT + 0.5 + 2
 
 local VENDOR = "${root}/../shared/vendor/"
-local LUA_PATH = "${root}/spec/?.lua;" .. VENDOR .. "lua-resty-http/lib/?.lua;" .. VENDOR .. "lua-resty-string/lib/?.lua"
+local LUA_PATH = "${root}/spec/?.lua;" .. VENDOR .. "lua-resty-http/lib/?.lua;"
+  .. VENDOR .. "lua-resty-string/lib/?.lua"
 local HTTP = [[
   lua_socket_log_errors off;
   init_by_lua_block { require("intercom_soak_app").init("${upstream}") }
