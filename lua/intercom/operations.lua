@@ -104,7 +104,7 @@ return {
     create_or_update       = { "POST",   "/companies", body = true, since = "2.12", id = "createOrUpdateCompany" },
     retrieve               = { "GET",    "/companies", params = true, query = { "name", "company_id", "tag_id", "segment_id", "page", "per_page" }, page = "page", since = "2.12", id = "retrieveCompany" },
     find                   = { "GET",    "/companies/{id}", since = "2.12", id = "RetrieveACompanyById" },
-    update                 = { "PUT",    "/companies/{id}", since = "2.12", id = "UpdateCompany" },
+    update                 = { "PUT",    "/companies/{id}", body = true, since = "2.12", id = "UpdateCompany" },
     delete                 = { "DELETE", "/companies/{id}", since = "2.12", id = "deleteCompany" },
     list_attached_contacts = { "GET",    "/companies/{id}/contacts", params = true, page = "page", since = "2.12", id = "ListAttachedContacts" },
     list_attached_segments = { "GET",    "/companies/{id}/segments", since = "2.12", id = "ListAttachedSegmentsForCompanies" },
