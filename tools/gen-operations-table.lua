@@ -52,8 +52,9 @@ local function block()
     "|---|---|---|---|---|---|---|",
   }
   for _, e in ipairs(rows) do
+    local id = e.id .. (e.former_id and (" (before 2.16: " .. e.former_id .. ")") or "")
     out[#out + 1] = ("| %s | `%s` | %s %s | %s | %s | %s | %s |"):format(e.resource, e.signature, e.method,
-      e.path, e.since, paginated(e), query_of(e), e.id .. (e.former_id and (" (before 2.16: " .. e.former_id .. ")") or ""))
+      e.path, e.since, paginated(e), query_of(e), id)
   end
   out[#out + 1] = END
   return table.concat(out, "\n") .. "\n"

@@ -25,6 +25,7 @@
 --   `params = true`: the next argument is a table sent as the query string. Never both: an operation with
 --   a body takes its query parameters in opts.query (API.md: `conversations:update(id, [body], [opts])`).
 -- * `query`: the query parameters the spec declares, in its order; "name@2.16" is declared from 2.16 on.
+--   A form-exploded object parameter is listed by its properties (GET /events `filter`: user_id, ...).
 --   The params table is checked against them (plus the paging parameters of the style), for the version
 --   of the call: an unknown name raises with a suggestion. opts.query is never checked (the way to send
 --   what the spec does not declare).
@@ -183,7 +184,7 @@ return {
   },
   ["events"] = {
     create    = { "POST",   "/events", body = true, since = "2.12", id = "createDataEvent" },
-    list      = { "GET",    "/events", params = true, query = { "filter", "type", "summary" }, since = "2.12", id = "lisDataEvents" },
+    list      = { "GET",    "/events", params = true, query = { "user_id", "intercom_user_id", "email", "type", "summary" }, since = "2.12", id = "lisDataEvents" },
     summaries = { "POST",   "/events/summaries", body = true, since = "2.12", id = "dataEventSummaries" },
   },
   ["data_export"] = {

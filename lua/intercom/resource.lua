@@ -180,8 +180,8 @@ local function make_method(mt, rname, mname, op)
     -- A search query is checked here, so a bad one raises at the caller's line and nothing is sent.
     if op.search and payload and payload.query ~= nil then query.validate(payload.query, version) end
     if op.params and payload then
-      check_params(payload, allowed, version, what, sig)
       call.params = options.check_query(payload, what .. ": params")
+      check_params(payload, allowed, version, what, sig)
     end
     return self._client:_call(call)
   end

@@ -34,7 +34,15 @@ local function spec_operations(version)
         for _, p in ipairs(item.parameters or {}) do params[#params + 1] = p end
         for _, p in ipairs(op.parameters or {}) do params[#params + 1] = p end
         for _, p in ipairs(params) do
-          if p["in"] == "query" then query[#query + 1] = p.name end
+          local schema = p.schema or {}
+          if p["in"] == "query" and schema.type == "object" and p.explode ~= false then
+            -- a form-exploded object (GET /events `filter`): its properties are the parameters on the wire
+            for _, branch in ipairs(schema.oneOf or { schema }) do
+              for name in pairs(branch.properties or {}) do query[#query + 1] = name end
+            end
+          elseif p["in"] == "query" then
+            query[#query + 1] = p.name
+          end
         end
         local key = method:upper() .. " " .. norm(path)
         assert(not out[key], key .. " twice in the " .. version .. " spec")

@@ -181,7 +181,8 @@ describe("#contract every operation against Intercom's OpenAPI 2.12 served by Pr
     end)
 
     it("reports an Intercom-Version the spec does not list", function()
-      local found, err = violations(client.contacts:find("63a07ddf05a32042dffac965", { version = "9.99" }))
+      local found, err = violations(client.contacts:find("63a07ddf05a32042dffac965",
+        { headers = { ["Intercom-Version"] = "9.99" } }))
       assert.equal(422, err.status)
       assert.is_true(mentions(found, "intercom%-version"), table.concat(found, "\n"))
     end)
