@@ -24,7 +24,7 @@ LUA_VER  ?= 5.4
 LUA_LIBDIR ?= $(PREFIX)/lib/lua/$(LUA_VER)
 LUA_SHAREDIR ?= $(PREFIX)/share/lua/$(LUA_VER)
 
-.PHONY: all lua54 luajit deps test test-fast demo docs lint clean install check-memory bench
+.PHONY: all lua54 luajit deps test test-fast demo docs lint clean install check-memory bench rock rockspec
 
 all: lua54 luajit
 
@@ -74,6 +74,28 @@ install: lua54
 
 clean:
 	rm -rf build
+
+# The release: rockspecs/intercom-$(VERSION)-1.rockspec is generated from intercom-scm-1.rockspec and
+# src/version.h (the one place the version is written) by `make rockspec`; spec/e2e/rockspec_spec.lua fails
+# when it is stale. `make rock` packs $(ROCK_DIR)/intercom-$(VERSION)-1.src.rock: that rockspec and the
+# source tarball it names, which `luarocks install` installs with no network (docs/install.md).
+VERSION  := $(shell sed -n 's/^#define IC_VERSION "\(.*\)"/\1/p' src/version.h)
+ROCK_DIR ?= build/rock
+ROCK_FILES := lua src types docs README.md intercom-scm-1.rockspec $(wildcard bin)
+
+rockspec:
+	lua5.4 tools/gen-rockspec.lua --write
+
+rock:
+	rm -rf $(ROCK_DIR) && mkdir -p $(ROCK_DIR)
+	lua5.4 tools/gen-rockspec.lua > $(ROCK_DIR)/intercom-$(VERSION)-1.rockspec
+	tar czf $(ROCK_DIR)/intercom-$(VERSION).tar.gz --transform 's,^,intercom-$(VERSION)/,' \
+	  --exclude='*.o' --exclude='*.so' $(ROCK_FILES)
+	luarocks --lua-version 5.4 lint $(ROCK_DIR)/intercom-$(VERSION)-1.rockspec
+	@# what `luarocks pack` makes (the rockspec and its source side by side in a zip), which cannot be
+	@# asked of it here: it fetches a relative source.url from inside a temporary folder
+	cd $(ROCK_DIR) && zip -q intercom-$(VERSION)-1.src.rock intercom-$(VERSION)-1.rockspec intercom-$(VERSION).tar.gz
+	@echo "made $(ROCK_DIR)/intercom-$(VERSION)-1.src.rock"
 
 # ---- reliability: fuzzing and memory checks (README, "Reliability") ---------------------------------------
 

@@ -16,9 +16,6 @@ rate-limit state, every pagination style, typed error objects, and an exact JSON
 dependencies = {
    "lua >= 5.1",
 }
-external_dependencies = {
-   CURL = { header = "curl/curl.h", library = "curl" },
-}
 build = {
    type = "builtin",
    modules = {
@@ -26,9 +23,10 @@ build = {
          sources = { "src/base64.c", "src/buffer.c", "src/clock.c", "src/core.c", "src/curlapi.c", "src/escape.c",
                      "src/head.c", "src/http.c", "src/json.c", "src/multi.c", "src/stream.c", "src/transfer.c",
                      "src/webhook.c" },
-         libraries = { "dl" },   -- libcurl itself is dlopen()ed on first use (src/curlapi.h)
-         incdirs = { "$(CURL_INCDIR)" },
-         libdirs = { "$(CURL_LIBDIR)" },
+         -- libcurl is not linked: it is dlopen()ed on first use (src/curlapi.h), so only its headers are
+         -- needed (Debian: libcurl4-openssl-dev), where the compiler finds them. No external_dependencies
+         -- entry: luarocks would look for curl.h itself and miss Debian's multiarch include folder.
+         libraries = { "dl" },
          defines = {},
       },
       ["intercom"] = "lua/intercom.lua",
@@ -53,4 +51,6 @@ build = {
       ["intercom.transport.ngx"] = "lua/intercom/transport/ngx.lua",
       ["intercom.transport.ngx_http"] = "lua/intercom/transport/ngx_http.lua",
    },
+   -- the LuaLS definitions, installed in the rock's folder: `luarocks show --rock-dir intercom`/types
+   copy_directories = { "types" },
 }

@@ -315,7 +315,7 @@ local function resources()
         rtype = rs and type_of(rs) or "table|true"
       end
       doc[#doc + 1] = "---@return " .. rtype .. "|nil result"
-      doc[#doc + 1] = "---@return intercom.Error|nil err"
+      doc[#doc + 1] = "---@return intercom.ErrorObject|nil err"
       doc[#doc + 1] = "---@return intercom.Response|nil response"
       for _, l in ipairs(doc) do body_lines[#body_lines + 1] = l end
       body_lines[#body_lines + 1] = "function " .. var .. ":" .. mname .. "(" .. table.concat(args, ", ") .. ") end"

@@ -21,7 +21,7 @@ local min = math.min
 
 local _M = {}
 
-_M.VERSION = "0.1.0"
+_M.VERSION = core._VERSION   -- written once, in src/version.h
 _M.API_VERSION = "2.12"            -- the default version (operations_list.DEFAULT_VERSION)
 _M.VERSIONS = require("intercom.operations_list").VERSIONS
 _M.DEFAULT_TIMEOUT = 30
@@ -58,6 +58,7 @@ end
 ---@field user_agent? string
 ---@field proxy? string                libcurl proxy
 ---@field ca_file? string              libcurl CA bundle
+---@field rate_limit? false|"auto"     "auto": pace requests from X-RateLimit-Remaining/Reset (docs/rate-limits.md)
 
 --- Creates a client. See options.CLIENT for the option names.
 ---@param opts intercom.ClientOpts|nil

@@ -335,7 +335,7 @@ local AdminsResource = {}
 ---@param body? table # sent as the JSON body
 ---@param opts? intercom.RequestOpts
 ---@return intercom.Admin|nil result
----@return intercom.Error|nil err
+---@return intercom.ErrorObject|nil err
 ---@return intercom.Response|nil response
 function AdminsResource:away(id, body, opts) end
 
@@ -343,14 +343,14 @@ function AdminsResource:away(id, body, opts) end
 ---@param id string|integer
 ---@param opts? intercom.RequestOpts
 ---@return intercom.Admin|nil result
----@return intercom.Error|nil err
+---@return intercom.ErrorObject|nil err
 ---@return intercom.Response|nil response
 function AdminsResource:find(id, opts) end
 
 --- Identify an admin: GET /me (identifyAdmin; API version 2.12 and later)
 ---@param opts? intercom.RequestOpts
 ---@return intercom.AdminWithApp|nil result
----@return intercom.Error|nil err
+---@return intercom.ErrorObject|nil err
 ---@return intercom.Response|nil response
 function AdminsResource:identify(opts) end
 
@@ -358,14 +358,14 @@ function AdminsResource:identify(opts) end
 ---@param params? intercom.params.listAdmins # sent as the query string
 ---@param opts? intercom.RequestOpts
 ---@return intercom.AdminList|nil result
----@return intercom.Error|nil err
+---@return intercom.ErrorObject|nil err
 ---@return intercom.Response|nil response
 function AdminsResource:list(params, opts) end
 
 --- List all activity log event types: GET /admins/activity_log_event_types (listActivityLogEventTypes; API version 2.16 and later)
 ---@param opts? intercom.RequestOpts
 ---@return intercom.ActivityLogEventTypeList|nil result
----@return intercom.Error|nil err
+---@return intercom.ErrorObject|nil err
 ---@return intercom.Response|nil response
 function AdminsResource:list_activity_log_event_types(opts) end
 
@@ -373,7 +373,7 @@ function AdminsResource:list_activity_log_event_types(opts) end
 ---@param params? intercom.params.listActivityLogs # sent as the query string
 ---@param opts? intercom.RequestOpts
 ---@return intercom.Page|intercom.ActivityLogList|nil result
----@return intercom.Error|nil err
+---@return intercom.ErrorObject|nil err
 ---@return intercom.Response|nil response
 function AdminsResource:list_all_activity_logs(params, opts) end
 
@@ -387,7 +387,7 @@ function AdminsResource:list_all_activity_logs_each(params, opts) end
 ---@param body? table # sent as the JSON body
 ---@param opts? intercom.RequestOpts
 ---@return intercom.Page|intercom.ActivityLogList|nil result
----@return intercom.Error|nil err
+---@return intercom.ErrorObject|nil err
 ---@return intercom.Response|nil response
 function AdminsResource:search_activity_logs(body, opts) end
 
@@ -404,7 +404,7 @@ local AiContentResource = {}
 ---@param body? intercom.CreateContentImportSourceRequest # sent as the JSON body
 ---@param opts? intercom.RequestOpts
 ---@return intercom.ContentImportSource|nil result
----@return intercom.Error|nil err
+---@return intercom.ErrorObject|nil err
 ---@return intercom.Response|nil response
 function AiContentResource:create_content_import_source(body, opts) end
 
@@ -412,7 +412,7 @@ function AiContentResource:create_content_import_source(body, opts) end
 ---@param body? intercom.CreateExternalPageRequest # sent as the JSON body
 ---@param opts? intercom.RequestOpts
 ---@return intercom.ExternalPage|nil result
----@return intercom.Error|nil err
+---@return intercom.ErrorObject|nil err
 ---@return intercom.Response|nil response
 function AiContentResource:create_external_page(body, opts) end
 
@@ -420,7 +420,7 @@ function AiContentResource:create_external_page(body, opts) end
 ---@param id string|integer
 ---@param opts? intercom.RequestOpts
 ---@return table|true|nil result
----@return intercom.Error|nil err
+---@return intercom.ErrorObject|nil err
 ---@return intercom.Response|nil response
 function AiContentResource:delete_content_import_source(id, opts) end
 
@@ -428,7 +428,7 @@ function AiContentResource:delete_content_import_source(id, opts) end
 ---@param id string|integer
 ---@param opts? intercom.RequestOpts
 ---@return intercom.ExternalPage|nil result
----@return intercom.Error|nil err
+---@return intercom.ErrorObject|nil err
 ---@return intercom.Response|nil response
 function AiContentResource:delete_external_page(id, opts) end
 
@@ -436,7 +436,7 @@ function AiContentResource:delete_external_page(id, opts) end
 ---@param id string|integer
 ---@param opts? intercom.RequestOpts
 ---@return intercom.ContentImportSource|nil result
----@return intercom.Error|nil err
+---@return intercom.ErrorObject|nil err
 ---@return intercom.Response|nil response
 function AiContentResource:get_content_import_source(id, opts) end
 
@@ -444,7 +444,7 @@ function AiContentResource:get_content_import_source(id, opts) end
 ---@param id string|integer
 ---@param opts? intercom.RequestOpts
 ---@return intercom.ExternalPage|nil result
----@return intercom.Error|nil err
+---@return intercom.ErrorObject|nil err
 ---@return intercom.Response|nil response
 function AiContentResource:get_external_page(id, opts) end
 
@@ -452,7 +452,7 @@ function AiContentResource:get_external_page(id, opts) end
 ---@param params? intercom.params.listContentImportSources # sent as the query string
 ---@param opts? intercom.RequestOpts
 ---@return intercom.Page|intercom.ContentImportSourcesList|nil result
----@return intercom.Error|nil err
+---@return intercom.ErrorObject|nil err
 ---@return intercom.Response|nil response
 function AiContentResource:list_content_import_sources(params, opts) end
 
@@ -466,7 +466,7 @@ function AiContentResource:list_content_import_sources_each(params, opts) end
 ---@param params? intercom.params.listExternalPages # sent as the query string
 ---@param opts? intercom.RequestOpts
 ---@return intercom.Page|intercom.ExternalPagesList|nil result
----@return intercom.Error|nil err
+---@return intercom.ErrorObject|nil err
 ---@return intercom.Response|nil response
 function AiContentResource:list_external_pages(params, opts) end
 
@@ -481,7 +481,7 @@ function AiContentResource:list_external_pages_each(params, opts) end
 ---@param body? intercom.UpdateContentImportSourceRequest # sent as the JSON body
 ---@param opts? intercom.RequestOpts
 ---@return intercom.ContentImportSource|nil result
----@return intercom.Error|nil err
+---@return intercom.ErrorObject|nil err
 ---@return intercom.Response|nil response
 function AiContentResource:update_content_import_source(id, body, opts) end
 
@@ -490,7 +490,7 @@ function AiContentResource:update_content_import_source(id, body, opts) end
 ---@param body? intercom.UpdateExternalPageRequest # sent as the JSON body
 ---@param opts? intercom.RequestOpts
 ---@return intercom.ExternalPage|nil result
----@return intercom.Error|nil err
+---@return intercom.ErrorObject|nil err
 ---@return intercom.Response|nil response
 function AiContentResource:update_external_page(id, body, opts) end
 
@@ -501,7 +501,7 @@ local ArticlesResource = {}
 ---@param body? intercom.CreateArticleRequest # sent as the JSON body
 ---@param opts? intercom.RequestOpts
 ---@return intercom.Article|nil result
----@return intercom.Error|nil err
+---@return intercom.ErrorObject|nil err
 ---@return intercom.Response|nil response
 function ArticlesResource:create(body, opts) end
 
@@ -509,7 +509,7 @@ function ArticlesResource:create(body, opts) end
 ---@param id string|integer
 ---@param opts? intercom.RequestOpts
 ---@return intercom.DeletedArticleObject|nil result
----@return intercom.Error|nil err
+---@return intercom.ErrorObject|nil err
 ---@return intercom.Response|nil response
 function ArticlesResource:delete(id, opts) end
 
@@ -517,7 +517,7 @@ function ArticlesResource:delete(id, opts) end
 ---@param id string|integer
 ---@param opts? intercom.RequestOpts
 ---@return intercom.Article|nil result
----@return intercom.Error|nil err
+---@return intercom.ErrorObject|nil err
 ---@return intercom.Response|nil response
 function ArticlesResource:find(id, opts) end
 
@@ -525,7 +525,7 @@ function ArticlesResource:find(id, opts) end
 ---@param id string|integer
 ---@param opts? intercom.RequestOpts
 ---@return intercom.Article|nil result
----@return intercom.Error|nil err
+---@return intercom.ErrorObject|nil err
 ---@return intercom.Response|nil response
 function ArticlesResource:find_draft(id, opts) end
 
@@ -535,7 +535,7 @@ function ArticlesResource:find_draft(id, opts) end
 ---@param params? intercom.params.retrieveArticleVersion # sent as the query string
 ---@param opts? intercom.RequestOpts
 ---@return intercom.ArticleVersion|nil result
----@return intercom.Error|nil err
+---@return intercom.ErrorObject|nil err
 ---@return intercom.Response|nil response
 function ArticlesResource:find_version(article_id, id, params, opts) end
 
@@ -543,7 +543,7 @@ function ArticlesResource:find_version(article_id, id, params, opts) end
 ---@param params? intercom.params.listArticles # sent as the query string
 ---@param opts? intercom.RequestOpts
 ---@return intercom.Page|intercom.ArticleList|nil result
----@return intercom.Error|nil err
+---@return intercom.ErrorObject|nil err
 ---@return intercom.Response|nil response
 function ArticlesResource:list(params, opts) end
 
@@ -558,7 +558,7 @@ function ArticlesResource:each(params, opts) end
 ---@param params? intercom.params.listArticleVersions # sent as the query string
 ---@param opts? intercom.RequestOpts
 ---@return intercom.Page|intercom.ArticleVersionList|nil result
----@return intercom.Error|nil err
+---@return intercom.ErrorObject|nil err
 ---@return intercom.Response|nil response
 function ArticlesResource:list_versions(article_id, params, opts) end
 
@@ -574,7 +574,7 @@ function ArticlesResource:list_versions_each(article_id, params, opts) end
 ---@param body? intercom.PublishArticleDraftRequest # sent as the JSON body
 ---@param opts? intercom.RequestOpts
 ---@return intercom.Article|nil result
----@return intercom.Error|nil err
+---@return intercom.ErrorObject|nil err
 ---@return intercom.Response|nil response
 function ArticlesResource:publish_draft(id, body, opts) end
 
@@ -582,7 +582,7 @@ function ArticlesResource:publish_draft(id, body, opts) end
 ---@param params? intercom.params.searchArticles # sent as the query string
 ---@param opts? intercom.RequestOpts
 ---@return intercom.Page|intercom.ArticleSearchResponse|nil result
----@return intercom.Error|nil err
+---@return intercom.ErrorObject|nil err
 ---@return intercom.Response|nil response
 function ArticlesResource:search(params, opts) end
 
@@ -597,7 +597,7 @@ function ArticlesResource:search_each(params, opts) end
 ---@param body? intercom.UpdateArticleRequest # sent as the JSON body
 ---@param opts? intercom.RequestOpts
 ---@return intercom.Article|nil result
----@return intercom.Error|nil err
+---@return intercom.ErrorObject|nil err
 ---@return intercom.Response|nil response
 function ArticlesResource:stage_draft(id, body, opts) end
 
@@ -606,7 +606,7 @@ function ArticlesResource:stage_draft(id, body, opts) end
 ---@param body? intercom.UpdateArticleRequest # sent as the JSON body
 ---@param opts? intercom.RequestOpts
 ---@return intercom.Article|nil result
----@return intercom.Error|nil err
+---@return intercom.ErrorObject|nil err
 ---@return intercom.Response|nil response
 function ArticlesResource:update(id, body, opts) end
 
@@ -617,7 +617,7 @@ local AudiencesResource = {}
 ---@param body? intercom.CreateAudienceRequest # sent as the JSON body
 ---@param opts? intercom.RequestOpts
 ---@return intercom.Audience|nil result
----@return intercom.Error|nil err
+---@return intercom.ErrorObject|nil err
 ---@return intercom.Response|nil response
 function AudiencesResource:create(body, opts) end
 
@@ -625,7 +625,7 @@ function AudiencesResource:create(body, opts) end
 ---@param id string|integer
 ---@param opts? intercom.RequestOpts
 ---@return table|true|nil result
----@return intercom.Error|nil err
+---@return intercom.ErrorObject|nil err
 ---@return intercom.Response|nil response
 function AudiencesResource:delete(id, opts) end
 
@@ -633,7 +633,7 @@ function AudiencesResource:delete(id, opts) end
 ---@param id string|integer
 ---@param opts? intercom.RequestOpts
 ---@return intercom.Audience|nil result
----@return intercom.Error|nil err
+---@return intercom.ErrorObject|nil err
 ---@return intercom.Response|nil response
 function AudiencesResource:find(id, opts) end
 
@@ -641,7 +641,7 @@ function AudiencesResource:find(id, opts) end
 ---@param params? intercom.params.listAudiences # sent as the query string
 ---@param opts? intercom.RequestOpts
 ---@return intercom.Page|intercom.AudienceList|nil result
----@return intercom.Error|nil err
+---@return intercom.ErrorObject|nil err
 ---@return intercom.Response|nil response
 function AudiencesResource:list(params, opts) end
 
@@ -656,7 +656,7 @@ function AudiencesResource:each(params, opts) end
 ---@param body? intercom.UpdateAudienceRequest # sent as the JSON body
 ---@param opts? intercom.RequestOpts
 ---@return intercom.Audience|nil result
----@return intercom.Error|nil err
+---@return intercom.ErrorObject|nil err
 ---@return intercom.Response|nil response
 function AudiencesResource:update(id, body, opts) end
 
@@ -666,7 +666,7 @@ local AwayStatusReasonsResource = {}
 --- List all away status reasons: GET /away_status_reasons (listAwayStatusReasons; API version 2.14 and later)
 ---@param opts? intercom.RequestOpts
 ---@return intercom.AwayStatusReasonList|nil result
----@return intercom.Error|nil err
+---@return intercom.ErrorObject|nil err
 ---@return intercom.Response|nil response
 function AwayStatusReasonsResource:list(opts) end
 
@@ -678,7 +678,7 @@ local BannersResource = {}
 ---@param view_id string|integer
 ---@param opts? intercom.RequestOpts
 ---@return intercom.BannerDismiss|nil result
----@return intercom.Error|nil err
+---@return intercom.ErrorObject|nil err
 ---@return intercom.Response|nil response
 function BannersResource:dismiss(id, view_id, opts) end
 
@@ -686,7 +686,7 @@ function BannersResource:dismiss(id, view_id, opts) end
 ---@param id string|integer
 ---@param opts? intercom.RequestOpts
 ---@return intercom.BannerList|nil result
----@return intercom.Error|nil err
+---@return intercom.ErrorObject|nil err
 ---@return intercom.Response|nil response
 function BannersResource:list_for_contact(id, opts) end
 
@@ -697,14 +697,14 @@ local BrandsResource = {}
 ---@param id string|integer
 ---@param opts? intercom.RequestOpts
 ---@return intercom.Brand|nil result
----@return intercom.Error|nil err
+---@return intercom.ErrorObject|nil err
 ---@return intercom.Response|nil response
 function BrandsResource:find(id, opts) end
 
 --- List all brands: GET /brands (listBrands; API version 2.15 and later)
 ---@param opts? intercom.RequestOpts
 ---@return intercom.BrandList|nil result
----@return intercom.Error|nil err
+---@return intercom.ErrorObject|nil err
 ---@return intercom.Response|nil response
 function BrandsResource:list(opts) end
 
@@ -715,7 +715,7 @@ local CallsResource = {}
 ---@param conversation_id string|integer
 ---@param opts? intercom.RequestOpts
 ---@return intercom.AiCallResponse[]|nil result
----@return intercom.Error|nil err
+---@return intercom.ErrorObject|nil err
 ---@return intercom.Response|nil response
 function CallsResource:collect_fin_voice_by_conversation_id(conversation_id, opts) end
 
@@ -723,7 +723,7 @@ function CallsResource:collect_fin_voice_by_conversation_id(conversation_id, opt
 ---@param external_id string|integer
 ---@param opts? intercom.RequestOpts
 ---@return intercom.AiCallResponse|nil result
----@return intercom.Error|nil err
+---@return intercom.ErrorObject|nil err
 ---@return intercom.Response|nil response
 function CallsResource:collect_fin_voice_by_external_id(external_id, opts) end
 
@@ -731,7 +731,7 @@ function CallsResource:collect_fin_voice_by_external_id(external_id, opts) end
 ---@param id string|integer
 ---@param opts? intercom.RequestOpts
 ---@return intercom.AiCallResponse|nil result
----@return intercom.Error|nil err
+---@return intercom.ErrorObject|nil err
 ---@return intercom.Response|nil response
 function CallsResource:collect_fin_voice_by_id(id, opts) end
 
@@ -739,7 +739,7 @@ function CallsResource:collect_fin_voice_by_id(id, opts) end
 ---@param phone_number string|integer
 ---@param opts? intercom.RequestOpts
 ---@return table|true|nil result
----@return intercom.Error|nil err
+---@return intercom.ErrorObject|nil err
 ---@return intercom.Response|nil response
 function CallsResource:collect_fin_voice_by_phone_number(phone_number, opts) end
 
@@ -747,7 +747,7 @@ function CallsResource:collect_fin_voice_by_phone_number(phone_number, opts) end
 ---@param call_id string|integer
 ---@param opts? intercom.RequestOpts
 ---@return intercom.Call|nil result
----@return intercom.Error|nil err
+---@return intercom.ErrorObject|nil err
 ---@return intercom.Response|nil response
 function CallsResource:find(call_id, opts) end
 
@@ -755,7 +755,7 @@ function CallsResource:find(call_id, opts) end
 ---@param params? intercom.params.listCalls # sent as the query string
 ---@param opts? intercom.RequestOpts
 ---@return intercom.Page|intercom.CallList|nil result
----@return intercom.Error|nil err
+---@return intercom.ErrorObject|nil err
 ---@return intercom.Response|nil response
 function CallsResource:list(params, opts) end
 
@@ -769,7 +769,7 @@ function CallsResource:each(params, opts) end
 ---@param body? table # sent as the JSON body
 ---@param opts? intercom.RequestOpts
 ---@return table|nil result
----@return intercom.Error|nil err
+---@return intercom.ErrorObject|nil err
 ---@return intercom.Response|nil response
 function CallsResource:list_with_transcripts(body, opts) end
 
@@ -777,7 +777,7 @@ function CallsResource:list_with_transcripts(body, opts) end
 ---@param body? intercom.RegisterFinVoiceCallRequest # sent as the JSON body
 ---@param opts? intercom.RequestOpts
 ---@return intercom.AiCallResponse|nil result
----@return intercom.Error|nil err
+---@return intercom.ErrorObject|nil err
 ---@return intercom.Response|nil response
 function CallsResource:register_fin_voice(body, opts) end
 
@@ -785,7 +785,7 @@ function CallsResource:register_fin_voice(body, opts) end
 ---@param call_id string|integer
 ---@param opts? intercom.RequestOpts
 ---@return table|true|nil result
----@return intercom.Error|nil err
+---@return intercom.ErrorObject|nil err
 ---@return intercom.Response|nil response
 function CallsResource:show_recording(call_id, opts) end
 
@@ -793,7 +793,7 @@ function CallsResource:show_recording(call_id, opts) end
 ---@param call_id string|integer
 ---@param opts? intercom.RequestOpts
 ---@return table|true|nil result
----@return intercom.Error|nil err
+---@return intercom.ErrorObject|nil err
 ---@return intercom.Response|nil response
 function CallsResource:show_transcript(call_id, opts) end
 
@@ -804,7 +804,7 @@ local CollectionsResource = {}
 ---@param body? intercom.CreateCollectionRequest # sent as the JSON body
 ---@param opts? intercom.RequestOpts
 ---@return intercom.Collection|nil result
----@return intercom.Error|nil err
+---@return intercom.ErrorObject|nil err
 ---@return intercom.Response|nil response
 function CollectionsResource:create(body, opts) end
 
@@ -812,7 +812,7 @@ function CollectionsResource:create(body, opts) end
 ---@param id string|integer
 ---@param opts? intercom.RequestOpts
 ---@return intercom.DeletedCollectionObject|nil result
----@return intercom.Error|nil err
+---@return intercom.ErrorObject|nil err
 ---@return intercom.Response|nil response
 function CollectionsResource:delete(id, opts) end
 
@@ -820,7 +820,7 @@ function CollectionsResource:delete(id, opts) end
 ---@param id string|integer
 ---@param opts? intercom.RequestOpts
 ---@return intercom.Collection|nil result
----@return intercom.Error|nil err
+---@return intercom.ErrorObject|nil err
 ---@return intercom.Response|nil response
 function CollectionsResource:find(id, opts) end
 
@@ -828,7 +828,7 @@ function CollectionsResource:find(id, opts) end
 ---@param params? intercom.params.listAllCollections # sent as the query string
 ---@param opts? intercom.RequestOpts
 ---@return intercom.Page|intercom.CollectionList|nil result
----@return intercom.Error|nil err
+---@return intercom.ErrorObject|nil err
 ---@return intercom.Response|nil response
 function CollectionsResource:list(params, opts) end
 
@@ -843,7 +843,7 @@ function CollectionsResource:each(params, opts) end
 ---@param body? intercom.UpdateCollectionRequest # sent as the JSON body
 ---@param opts? intercom.RequestOpts
 ---@return intercom.Collection|nil result
----@return intercom.Error|nil err
+---@return intercom.ErrorObject|nil err
 ---@return intercom.Response|nil response
 function CollectionsResource:update(id, body, opts) end
 
@@ -855,7 +855,7 @@ local CompaniesResource = {}
 ---@param body? table # sent as the JSON body
 ---@param opts? intercom.RequestOpts
 ---@return intercom.Company|nil result
----@return intercom.Error|nil err
+---@return intercom.ErrorObject|nil err
 ---@return intercom.Response|nil response
 function CompaniesResource:attach_contact(id, body, opts) end
 
@@ -863,7 +863,7 @@ function CompaniesResource:attach_contact(id, body, opts) end
 ---@param body? intercom.CreateOrUpdateCompanyRequest # sent as the JSON body
 ---@param opts? intercom.RequestOpts
 ---@return intercom.Company|nil result
----@return intercom.Error|nil err
+---@return intercom.ErrorObject|nil err
 ---@return intercom.Response|nil response
 function CompaniesResource:create_or_update(body, opts) end
 
@@ -871,7 +871,7 @@ function CompaniesResource:create_or_update(body, opts) end
 ---@param id string|integer
 ---@param opts? intercom.RequestOpts
 ---@return intercom.DeletedCompanyObject|nil result
----@return intercom.Error|nil err
+---@return intercom.ErrorObject|nil err
 ---@return intercom.Response|nil response
 function CompaniesResource:delete(id, opts) end
 
@@ -880,7 +880,7 @@ function CompaniesResource:delete(id, opts) end
 ---@param id string|integer
 ---@param opts? intercom.RequestOpts
 ---@return intercom.Company|nil result
----@return intercom.Error|nil err
+---@return intercom.ErrorObject|nil err
 ---@return intercom.Response|nil response
 function CompaniesResource:detach_contact(contact_id, id, opts) end
 
@@ -888,7 +888,7 @@ function CompaniesResource:detach_contact(contact_id, id, opts) end
 ---@param id string|integer
 ---@param opts? intercom.RequestOpts
 ---@return intercom.Company|nil result
----@return intercom.Error|nil err
+---@return intercom.ErrorObject|nil err
 ---@return intercom.Response|nil response
 function CompaniesResource:find(id, opts) end
 
@@ -896,7 +896,7 @@ function CompaniesResource:find(id, opts) end
 ---@param params? intercom.params.listAllCompanies # sent as the query string
 ---@param opts? intercom.RequestOpts
 ---@return intercom.Page|intercom.CompanyList|nil result
----@return intercom.Error|nil err
+---@return intercom.ErrorObject|nil err
 ---@return intercom.Response|nil response
 function CompaniesResource:list(params, opts) end
 
@@ -911,7 +911,7 @@ function CompaniesResource:each(params, opts) end
 ---@param params? intercom.params.ListAttachedContacts # sent as the query string
 ---@param opts? intercom.RequestOpts
 ---@return intercom.Page|intercom.CompanyAttachedContacts|nil result
----@return intercom.Error|nil err
+---@return intercom.ErrorObject|nil err
 ---@return intercom.Response|nil response
 function CompaniesResource:list_attached_contacts(id, params, opts) end
 
@@ -926,7 +926,7 @@ function CompaniesResource:list_attached_contacts_each(id, params, opts) end
 ---@param id string|integer
 ---@param opts? intercom.RequestOpts
 ---@return intercom.CompanyAttachedSegments|nil result
----@return intercom.Error|nil err
+---@return intercom.ErrorObject|nil err
 ---@return intercom.Response|nil response
 function CompaniesResource:list_attached_segments(id, opts) end
 
@@ -934,7 +934,7 @@ function CompaniesResource:list_attached_segments(id, opts) end
 ---@param params? intercom.params.retrieveCompany # sent as the query string
 ---@param opts? intercom.RequestOpts
 ---@return intercom.Page|intercom.CompanyList|nil result
----@return intercom.Error|nil err
+---@return intercom.ErrorObject|nil err
 ---@return intercom.Response|nil response
 function CompaniesResource:retrieve(params, opts) end
 
@@ -948,7 +948,7 @@ function CompaniesResource:retrieve_each(params, opts) end
 ---@param params? intercom.params.scrollOverAllCompanies # sent as the query string
 ---@param opts? intercom.RequestOpts
 ---@return intercom.Page|intercom.CompanyScroll|nil result
----@return intercom.Error|nil err
+---@return intercom.ErrorObject|nil err
 ---@return intercom.Response|nil response
 function CompaniesResource:scroll(params, opts) end
 
@@ -963,7 +963,7 @@ function CompaniesResource:scroll_each(params, opts) end
 ---@param body? intercom.UpdateCompanyRequest # sent as the JSON body
 ---@param opts? intercom.RequestOpts
 ---@return intercom.Company|nil result
----@return intercom.Error|nil err
+---@return intercom.ErrorObject|nil err
 ---@return intercom.Response|nil response
 function CompaniesResource:update(id, body, opts) end
 
@@ -974,7 +974,7 @@ local ContactsResource = {}
 ---@param id string|integer
 ---@param opts? intercom.RequestOpts
 ---@return intercom.ContactArchived|nil result
----@return intercom.Error|nil err
+---@return intercom.ErrorObject|nil err
 ---@return intercom.Response|nil response
 function ContactsResource:archive(id, opts) end
 
@@ -983,7 +983,7 @@ function ContactsResource:archive(id, opts) end
 ---@param body? table # sent as the JSON body
 ---@param opts? intercom.RequestOpts
 ---@return intercom.SubscriptionType|nil result
----@return intercom.Error|nil err
+---@return intercom.ErrorObject|nil err
 ---@return intercom.Response|nil response
 function ContactsResource:attach_subscription(contact_id, body, opts) end
 
@@ -991,7 +991,7 @@ function ContactsResource:attach_subscription(contact_id, body, opts) end
 ---@param contact_id string|integer
 ---@param opts? intercom.RequestOpts
 ---@return intercom.ContactBlocked|nil result
----@return intercom.Error|nil err
+---@return intercom.ErrorObject|nil err
 ---@return intercom.Response|nil response
 function ContactsResource:block(contact_id, opts) end
 
@@ -999,7 +999,7 @@ function ContactsResource:block(contact_id, opts) end
 ---@param body? intercom.CreateContactRequest # sent as the JSON body
 ---@param opts? intercom.RequestOpts
 ---@return intercom.Contact|nil result
----@return intercom.Error|nil err
+---@return intercom.ErrorObject|nil err
 ---@return intercom.Response|nil response
 function ContactsResource:create(body, opts) end
 
@@ -1007,7 +1007,7 @@ function ContactsResource:create(body, opts) end
 ---@param id string|integer
 ---@param opts? intercom.RequestOpts
 ---@return intercom.ContactDeleted|nil result
----@return intercom.Error|nil err
+---@return intercom.ErrorObject|nil err
 ---@return intercom.Response|nil response
 function ContactsResource:delete(id, opts) end
 
@@ -1016,7 +1016,7 @@ function ContactsResource:delete(id, opts) end
 ---@param id string|integer
 ---@param opts? intercom.RequestOpts
 ---@return intercom.SubscriptionType|nil result
----@return intercom.Error|nil err
+---@return intercom.ErrorObject|nil err
 ---@return intercom.Response|nil response
 function ContactsResource:detach_subscription(contact_id, id, opts) end
 
@@ -1024,7 +1024,7 @@ function ContactsResource:detach_subscription(contact_id, id, opts) end
 ---@param id string|integer
 ---@param opts? intercom.RequestOpts
 ---@return intercom.Contact|nil result
----@return intercom.Error|nil err
+---@return intercom.ErrorObject|nil err
 ---@return intercom.Response|nil response
 function ContactsResource:find(id, opts) end
 
@@ -1032,7 +1032,7 @@ function ContactsResource:find(id, opts) end
 ---@param params? intercom.params.ListContacts # sent as the query string
 ---@param opts? intercom.RequestOpts
 ---@return intercom.Page|intercom.ContactList|nil result
----@return intercom.Error|nil err
+---@return intercom.ErrorObject|nil err
 ---@return intercom.Response|nil response
 function ContactsResource:list(params, opts) end
 
@@ -1047,7 +1047,7 @@ function ContactsResource:each(params, opts) end
 ---@param params? intercom.params.listCompaniesForAContact # sent as the query string
 ---@param opts? intercom.RequestOpts
 ---@return intercom.Page|intercom.ContactAttachedCompanies|nil result
----@return intercom.Error|nil err
+---@return intercom.ErrorObject|nil err
 ---@return intercom.Response|nil response
 function ContactsResource:list_attached_companies(id, params, opts) end
 
@@ -1062,7 +1062,7 @@ function ContactsResource:list_attached_companies_each(id, params, opts) end
 ---@param contact_id string|integer
 ---@param opts? intercom.RequestOpts
 ---@return intercom.ContactSegments|nil result
----@return intercom.Error|nil err
+---@return intercom.ErrorObject|nil err
 ---@return intercom.Response|nil response
 function ContactsResource:list_attached_segments(contact_id, opts) end
 
@@ -1070,7 +1070,7 @@ function ContactsResource:list_attached_segments(contact_id, opts) end
 ---@param contact_id string|integer
 ---@param opts? intercom.RequestOpts
 ---@return intercom.SubscriptionTypeList|nil result
----@return intercom.Error|nil err
+---@return intercom.ErrorObject|nil err
 ---@return intercom.Response|nil response
 function ContactsResource:list_attached_subscriptions(contact_id, opts) end
 
@@ -1078,7 +1078,7 @@ function ContactsResource:list_attached_subscriptions(contact_id, opts) end
 ---@param contact_id string|integer
 ---@param opts? intercom.RequestOpts
 ---@return intercom.TagList|nil result
----@return intercom.Error|nil err
+---@return intercom.ErrorObject|nil err
 ---@return intercom.Response|nil response
 function ContactsResource:list_attached_tags(contact_id, opts) end
 
@@ -1087,7 +1087,7 @@ function ContactsResource:list_attached_tags(contact_id, opts) end
 ---@param params? intercom.params.ListContactMergeHistory # sent as the query string
 ---@param opts? intercom.RequestOpts
 ---@return intercom.Page|intercom.MergeHistoryList|nil result
----@return intercom.Error|nil err
+---@return intercom.ErrorObject|nil err
 ---@return intercom.Response|nil response
 function ContactsResource:list_merge_history(id, params, opts) end
 
@@ -1102,7 +1102,7 @@ function ContactsResource:list_merge_history_each(id, params, opts) end
 ---@param body? intercom.MergeContactsRequest # sent as the JSON body
 ---@param opts? intercom.RequestOpts
 ---@return intercom.Contact|nil result
----@return intercom.Error|nil err
+---@return intercom.ErrorObject|nil err
 ---@return intercom.Response|nil response
 function ContactsResource:merge_lead_in_user(body, opts) end
 
@@ -1110,7 +1110,7 @@ function ContactsResource:merge_lead_in_user(body, opts) end
 ---@param body? intercom.ContactSearchRequest # sent as the JSON body
 ---@param opts? intercom.RequestOpts
 ---@return intercom.Page|intercom.ContactList|nil result
----@return intercom.Error|nil err
+---@return intercom.ErrorObject|nil err
 ---@return intercom.Response|nil response
 function ContactsResource:search(body, opts) end
 
@@ -1125,7 +1125,7 @@ function ContactsResource:search_each(body, opts) end
 ---@param params? intercom.params.ShowContactByExternalId # sent as the query string
 ---@param opts? intercom.RequestOpts
 ---@return intercom.Contact|nil result
----@return intercom.Error|nil err
+---@return intercom.ErrorObject|nil err
 ---@return intercom.Response|nil response
 function ContactsResource:show_by_external_id(external_id, params, opts) end
 
@@ -1133,7 +1133,7 @@ function ContactsResource:show_by_external_id(external_id, params, opts) end
 ---@param id string|integer
 ---@param opts? intercom.RequestOpts
 ---@return intercom.ContactUnarchived|nil result
----@return intercom.Error|nil err
+---@return intercom.ErrorObject|nil err
 ---@return intercom.Response|nil response
 function ContactsResource:unarchive(id, opts) end
 
@@ -1142,7 +1142,7 @@ function ContactsResource:unarchive(id, opts) end
 ---@param body? intercom.UpdateContactRequest # sent as the JSON body
 ---@param opts? intercom.RequestOpts
 ---@return intercom.Contact|nil result
----@return intercom.Error|nil err
+---@return intercom.ErrorObject|nil err
 ---@return intercom.Response|nil response
 function ContactsResource:update(id, body, opts) end
 
@@ -1153,7 +1153,7 @@ local ContentResource = {}
 ---@param body? intercom.ContentBulkActionRequest # sent as the JSON body
 ---@param opts? intercom.RequestOpts
 ---@return intercom.ContentBulkActionResponse|nil result
----@return intercom.Error|nil err
+---@return intercom.ErrorObject|nil err
 ---@return intercom.Response|nil response
 function ContentResource:bulk_actions(body, opts) end
 
@@ -1161,7 +1161,7 @@ function ContentResource:bulk_actions(body, opts) end
 ---@param params? intercom.params.searchContent # sent as the query string
 ---@param opts? intercom.RequestOpts
 ---@return intercom.Page|intercom.ContentSearchResponse|nil result
----@return intercom.Error|nil err
+---@return intercom.ErrorObject|nil err
 ---@return intercom.Response|nil response
 function ContentResource:search(params, opts) end
 
@@ -1178,7 +1178,7 @@ local ContentSnippetsResource = {}
 ---@param body? intercom.ContentSnippetCreateRequest # sent as the JSON body
 ---@param opts? intercom.RequestOpts
 ---@return intercom.ContentSnippet|nil result
----@return intercom.Error|nil err
+---@return intercom.ErrorObject|nil err
 ---@return intercom.Response|nil response
 function ContentSnippetsResource:create(body, opts) end
 
@@ -1186,7 +1186,7 @@ function ContentSnippetsResource:create(body, opts) end
 ---@param id string|integer
 ---@param opts? intercom.RequestOpts
 ---@return table|true|nil result
----@return intercom.Error|nil err
+---@return intercom.ErrorObject|nil err
 ---@return intercom.Response|nil response
 function ContentSnippetsResource:delete(id, opts) end
 
@@ -1194,7 +1194,7 @@ function ContentSnippetsResource:delete(id, opts) end
 ---@param id string|integer
 ---@param opts? intercom.RequestOpts
 ---@return intercom.ContentSnippet|nil result
----@return intercom.Error|nil err
+---@return intercom.ErrorObject|nil err
 ---@return intercom.Response|nil response
 function ContentSnippetsResource:find(id, opts) end
 
@@ -1202,7 +1202,7 @@ function ContentSnippetsResource:find(id, opts) end
 ---@param params? intercom.params.listContentSnippets # sent as the query string
 ---@param opts? intercom.RequestOpts
 ---@return intercom.Page|intercom.ContentSnippetList|nil result
----@return intercom.Error|nil err
+---@return intercom.ErrorObject|nil err
 ---@return intercom.Response|nil response
 function ContentSnippetsResource:list(params, opts) end
 
@@ -1217,7 +1217,7 @@ function ContentSnippetsResource:each(params, opts) end
 ---@param body? intercom.ContentSnippetUpdateRequest # sent as the JSON body
 ---@param opts? intercom.RequestOpts
 ---@return intercom.ContentSnippet|nil result
----@return intercom.Error|nil err
+---@return intercom.ErrorObject|nil err
 ---@return intercom.Response|nil response
 function ContentSnippetsResource:update(id, body, opts) end
 
@@ -1228,7 +1228,7 @@ local ConversationAttributesResource = {}
 ---@param body? intercom.CreateConversationAttributeRequest # sent as the JSON body
 ---@param opts? intercom.RequestOpts
 ---@return intercom.ConversationAttribute|nil result
----@return intercom.Error|nil err
+---@return intercom.ErrorObject|nil err
 ---@return intercom.Response|nil response
 function ConversationAttributesResource:create(body, opts) end
 
@@ -1237,7 +1237,7 @@ function ConversationAttributesResource:create(body, opts) end
 ---@param body? intercom.CreateConversationAttributeOptionRequest # sent as the JSON body
 ---@param opts? intercom.RequestOpts
 ---@return intercom.ConversationAttribute|nil result
----@return intercom.Error|nil err
+---@return intercom.ErrorObject|nil err
 ---@return intercom.Response|nil response
 function ConversationAttributesResource:create_option(id, body, opts) end
 
@@ -1245,7 +1245,7 @@ function ConversationAttributesResource:create_option(id, body, opts) end
 ---@param id string|integer
 ---@param opts? intercom.RequestOpts
 ---@return intercom.ConversationAttribute|nil result
----@return intercom.Error|nil err
+---@return intercom.ErrorObject|nil err
 ---@return intercom.Response|nil response
 function ConversationAttributesResource:delete(id, opts) end
 
@@ -1254,7 +1254,7 @@ function ConversationAttributesResource:delete(id, opts) end
 ---@param option_id string|integer
 ---@param opts? intercom.RequestOpts
 ---@return intercom.ConversationAttribute|nil result
----@return intercom.Error|nil err
+---@return intercom.ErrorObject|nil err
 ---@return intercom.Response|nil response
 function ConversationAttributesResource:delete_option(id, option_id, opts) end
 
@@ -1262,7 +1262,7 @@ function ConversationAttributesResource:delete_option(id, option_id, opts) end
 ---@param id string|integer
 ---@param opts? intercom.RequestOpts
 ---@return intercom.ConversationAttribute|nil result
----@return intercom.Error|nil err
+---@return intercom.ErrorObject|nil err
 ---@return intercom.Response|nil response
 function ConversationAttributesResource:find(id, opts) end
 
@@ -1270,7 +1270,7 @@ function ConversationAttributesResource:find(id, opts) end
 ---@param params? intercom.params.listConversationAttributes # sent as the query string
 ---@param opts? intercom.RequestOpts
 ---@return intercom.ConversationAttributeList|nil result
----@return intercom.Error|nil err
+---@return intercom.ErrorObject|nil err
 ---@return intercom.Response|nil response
 function ConversationAttributesResource:list(params, opts) end
 
@@ -1279,7 +1279,7 @@ function ConversationAttributesResource:list(params, opts) end
 ---@param body? intercom.UpdateConversationAttributeRequest # sent as the JSON body
 ---@param opts? intercom.RequestOpts
 ---@return intercom.ConversationAttribute|nil result
----@return intercom.Error|nil err
+---@return intercom.ErrorObject|nil err
 ---@return intercom.Response|nil response
 function ConversationAttributesResource:update(id, body, opts) end
 
@@ -1289,7 +1289,7 @@ function ConversationAttributesResource:update(id, body, opts) end
 ---@param body? intercom.UpdateConversationAttributeOptionRequest # sent as the JSON body
 ---@param opts? intercom.RequestOpts
 ---@return intercom.ConversationAttribute|nil result
----@return intercom.Error|nil err
+---@return intercom.ErrorObject|nil err
 ---@return intercom.Response|nil response
 function ConversationAttributesResource:update_option(id, option_id, body, opts) end
 
@@ -1301,7 +1301,7 @@ local ConversationsResource = {}
 ---@param body? intercom.AttachContactToConversationRequest # sent as the JSON body
 ---@param opts? intercom.RequestOpts
 ---@return intercom.Conversation|nil result
----@return intercom.Error|nil err
+---@return intercom.ErrorObject|nil err
 ---@return intercom.Response|nil response
 function ConversationsResource:attach_contact_as_admin(id, body, opts) end
 
@@ -1310,7 +1310,7 @@ function ConversationsResource:attach_contact_as_admin(id, body, opts) end
 ---@param body? intercom.ConvertConversationToTicketRequest # sent as the JSON body
 ---@param opts? intercom.RequestOpts
 ---@return intercom.Ticket|nil result
----@return intercom.Error|nil err
+---@return intercom.ErrorObject|nil err
 ---@return intercom.Response|nil response
 function ConversationsResource:convert_to_ticket(id, body, opts) end
 
@@ -1318,7 +1318,7 @@ function ConversationsResource:convert_to_ticket(id, body, opts) end
 ---@param body? intercom.CreateConversationRequest # sent as the JSON body
 ---@param opts? intercom.RequestOpts
 ---@return intercom.Message|nil result
----@return intercom.Error|nil err
+---@return intercom.ErrorObject|nil err
 ---@return intercom.Response|nil response
 function ConversationsResource:create(body, opts) end
 
@@ -1327,7 +1327,7 @@ function ConversationsResource:create(body, opts) end
 ---@param params? intercom.params.deleteConversation # sent as the query string
 ---@param opts? intercom.RequestOpts
 ---@return intercom.ConversationDeleted|nil result
----@return intercom.Error|nil err
+---@return intercom.ErrorObject|nil err
 ---@return intercom.Response|nil response
 function ConversationsResource:delete(conversation_id, params, opts) end
 
@@ -1337,7 +1337,7 @@ function ConversationsResource:delete(conversation_id, params, opts) end
 ---@param body? intercom.DetachContactFromConversationRequest # sent as the JSON body
 ---@param opts? intercom.RequestOpts
 ---@return intercom.Conversation|nil result
----@return intercom.Error|nil err
+---@return intercom.ErrorObject|nil err
 ---@return intercom.Response|nil response
 function ConversationsResource:detach_contact_as_admin(conversation_id, contact_id, body, opts) end
 
@@ -1346,7 +1346,7 @@ function ConversationsResource:detach_contact_as_admin(conversation_id, contact_
 ---@param params? intercom.params.retrieveConversation # sent as the query string
 ---@param opts? intercom.RequestOpts
 ---@return intercom.Conversation|nil result
----@return intercom.Error|nil err
+---@return intercom.ErrorObject|nil err
 ---@return intercom.Response|nil response
 function ConversationsResource:find(id, params, opts) end
 
@@ -1354,7 +1354,7 @@ function ConversationsResource:find(id, params, opts) end
 ---@param params? intercom.params.listConversations # sent as the query string
 ---@param opts? intercom.RequestOpts
 ---@return intercom.Page|intercom.ConversationList|nil result
----@return intercom.Error|nil err
+---@return intercom.ErrorObject|nil err
 ---@return intercom.Response|nil response
 function ConversationsResource:list(params, opts) end
 
@@ -1368,7 +1368,7 @@ function ConversationsResource:each(params, opts) end
 ---@param params? intercom.params.listDeletedConversationIds # sent as the query string
 ---@param opts? intercom.RequestOpts
 ---@return intercom.Page|intercom.DeletedConversationList|nil result
----@return intercom.Error|nil err
+---@return intercom.ErrorObject|nil err
 ---@return intercom.Response|nil response
 function ConversationsResource:list_deleted_ids(params, opts) end
 
@@ -1382,7 +1382,7 @@ function ConversationsResource:list_deleted_ids_each(params, opts) end
 ---@param id string|integer
 ---@param opts? intercom.RequestOpts
 ---@return intercom.HandlingEventList|nil result
----@return intercom.Error|nil err
+---@return intercom.ErrorObject|nil err
 ---@return intercom.Response|nil response
 function ConversationsResource:list_handling_events(id, opts) end
 
@@ -1391,7 +1391,7 @@ function ConversationsResource:list_handling_events(id, opts) end
 ---@param params? intercom.params.listSideConversations # sent as the query string
 ---@param opts? intercom.RequestOpts
 ---@return intercom.Page|intercom.SideConversationList|nil result
----@return intercom.Error|nil err
+---@return intercom.ErrorObject|nil err
 ---@return intercom.Response|nil response
 function ConversationsResource:list_side_conversations(id, params, opts) end
 
@@ -1407,7 +1407,7 @@ function ConversationsResource:list_side_conversations_each(id, params, opts) en
 ---@param body? intercom.CloseConversationRequest|intercom.SnoozeConversationRequest|intercom.OpenConversationRequest|intercom.AssignConversationRequest # sent as the JSON body
 ---@param opts? intercom.RequestOpts
 ---@return intercom.Conversation|nil result
----@return intercom.Error|nil err
+---@return intercom.ErrorObject|nil err
 ---@return intercom.Response|nil response
 function ConversationsResource:manage(id, body, opts) end
 
@@ -1416,7 +1416,7 @@ function ConversationsResource:manage(id, body, opts) end
 ---@param body? intercom.MergeConversationsRequest # sent as the JSON body
 ---@param opts? intercom.RequestOpts
 ---@return intercom.Conversation|nil result
----@return intercom.Error|nil err
+---@return intercom.ErrorObject|nil err
 ---@return intercom.Response|nil response
 function ConversationsResource:merge(id, body, opts) end
 
@@ -1424,7 +1424,7 @@ function ConversationsResource:merge(id, body, opts) end
 ---@param body? intercom.RedactConversationRequest # sent as the JSON body
 ---@param opts? intercom.RequestOpts
 ---@return intercom.Conversation|nil result
----@return intercom.Error|nil err
+---@return intercom.ErrorObject|nil err
 ---@return intercom.Response|nil response
 function ConversationsResource:redact_conversation_part(body, opts) end
 
@@ -1433,7 +1433,7 @@ function ConversationsResource:redact_conversation_part(body, opts) end
 ---@param body? intercom.ReplyConversationRequest # sent as the JSON body
 ---@param opts? intercom.RequestOpts
 ---@return intercom.Conversation|nil result
----@return intercom.Error|nil err
+---@return intercom.ErrorObject|nil err
 ---@return intercom.Response|nil response
 function ConversationsResource:reply(id, body, opts) end
 
@@ -1441,7 +1441,7 @@ function ConversationsResource:reply(id, body, opts) end
 ---@param body? intercom.SearchRequest # sent as the JSON body
 ---@param opts? intercom.RequestOpts
 ---@return intercom.Page|intercom.ConversationList|nil result
----@return intercom.Error|nil err
+---@return intercom.ErrorObject|nil err
 ---@return intercom.Response|nil response
 function ConversationsResource:search(body, opts) end
 
@@ -1456,7 +1456,7 @@ function ConversationsResource:search_each(body, opts) end
 ---@param body? intercom.UpdateConversationRequest # sent as the JSON body
 ---@param opts? intercom.RequestOpts
 ---@return intercom.Conversation|nil result
----@return intercom.Error|nil err
+---@return intercom.ErrorObject|nil err
 ---@return intercom.Response|nil response
 function ConversationsResource:update(id, body, opts) end
 
@@ -1468,7 +1468,7 @@ local CustomObjectInstancesResource = {}
 ---@param body? intercom.CreateOrUpdateCustomObjectInstanceRequest # sent as the JSON body
 ---@param opts? intercom.RequestOpts
 ---@return intercom.CustomObjectInstance|nil result
----@return intercom.Error|nil err
+---@return intercom.ErrorObject|nil err
 ---@return intercom.Response|nil response
 function CustomObjectInstancesResource:create(custom_object_type_identifier, body, opts) end
 
@@ -1477,7 +1477,7 @@ function CustomObjectInstancesResource:create(custom_object_type_identifier, bod
 ---@param custom_object_instance_id string|integer
 ---@param opts? intercom.RequestOpts
 ---@return intercom.CustomObjectInstanceDeleted|nil result
----@return intercom.Error|nil err
+---@return intercom.ErrorObject|nil err
 ---@return intercom.Response|nil response
 function CustomObjectInstancesResource:delete(custom_object_type_identifier, custom_object_instance_id, opts) end
 
@@ -1486,7 +1486,7 @@ function CustomObjectInstancesResource:delete(custom_object_type_identifier, cus
 ---@param params? intercom.params.deleteCustomObjectInstancesById # sent as the query string
 ---@param opts? intercom.RequestOpts
 ---@return intercom.CustomObjectInstanceDeleted|nil result
----@return intercom.Error|nil err
+---@return intercom.ErrorObject|nil err
 ---@return intercom.Response|nil response
 function CustomObjectInstancesResource:delete_by_external_id(custom_object_type_identifier, params, opts) end
 
@@ -1495,7 +1495,7 @@ function CustomObjectInstancesResource:delete_by_external_id(custom_object_type_
 ---@param custom_object_instance_id string|integer
 ---@param opts? intercom.RequestOpts
 ---@return intercom.CustomObjectInstance|nil result
----@return intercom.Error|nil err
+---@return intercom.ErrorObject|nil err
 ---@return intercom.Response|nil response
 function CustomObjectInstancesResource:find(custom_object_type_identifier, custom_object_instance_id, opts) end
 
@@ -1504,7 +1504,7 @@ function CustomObjectInstancesResource:find(custom_object_type_identifier, custo
 ---@param params? intercom.params.listCustomObjectInstances # sent as the query string
 ---@param opts? intercom.RequestOpts
 ---@return intercom.Page|intercom.CustomObjectInstancesPaginatedList|nil result
----@return intercom.Error|nil err
+---@return intercom.ErrorObject|nil err
 ---@return intercom.Response|nil response
 function CustomObjectInstancesResource:list(custom_object_type_identifier, params, opts) end
 
@@ -1522,7 +1522,7 @@ local DataAttributesResource = {}
 ---@param body? intercom.CreateDataAttributeRequest # sent as the JSON body
 ---@param opts? intercom.RequestOpts
 ---@return intercom.DataAttribute|nil result
----@return intercom.Error|nil err
+---@return intercom.ErrorObject|nil err
 ---@return intercom.Response|nil response
 function DataAttributesResource:create(body, opts) end
 
@@ -1530,7 +1530,7 @@ function DataAttributesResource:create(body, opts) end
 ---@param params? intercom.params.lisDataAttributes # sent as the query string
 ---@param opts? intercom.RequestOpts
 ---@return intercom.DataAttributeList|nil result
----@return intercom.Error|nil err
+---@return intercom.ErrorObject|nil err
 ---@return intercom.Response|nil response
 function DataAttributesResource:list(params, opts) end
 
@@ -1539,7 +1539,7 @@ function DataAttributesResource:list(params, opts) end
 ---@param body? intercom.UpdateDataAttributeRequest # sent as the JSON body
 ---@param opts? intercom.RequestOpts
 ---@return intercom.DataAttribute|nil result
----@return intercom.Error|nil err
+---@return intercom.ErrorObject|nil err
 ---@return intercom.Response|nil response
 function DataAttributesResource:update(id, body, opts) end
 
@@ -1550,7 +1550,7 @@ local DataConnectorsResource = {}
 ---@param body? intercom.CreateDataConnectorRequest # sent as the JSON body
 ---@param opts? intercom.RequestOpts
 ---@return intercom.DataConnectorDetail|nil result
----@return intercom.Error|nil err
+---@return intercom.ErrorObject|nil err
 ---@return intercom.Response|nil response
 function DataConnectorsResource:create(body, opts) end
 
@@ -1558,7 +1558,7 @@ function DataConnectorsResource:create(body, opts) end
 ---@param id string|integer
 ---@param opts? intercom.RequestOpts
 ---@return intercom.DeletedDataConnectorObject|nil result
----@return intercom.Error|nil err
+---@return intercom.ErrorObject|nil err
 ---@return intercom.Response|nil response
 function DataConnectorsResource:delete(id, opts) end
 
@@ -1567,7 +1567,7 @@ function DataConnectorsResource:delete(id, opts) end
 ---@param params? intercom.params.RetrieveDataConnector # sent as the query string
 ---@param opts? intercom.RequestOpts
 ---@return intercom.DataConnectorDetail|nil result
----@return intercom.Error|nil err
+---@return intercom.ErrorObject|nil err
 ---@return intercom.Response|nil response
 function DataConnectorsResource:find(id, params, opts) end
 
@@ -1576,7 +1576,7 @@ function DataConnectorsResource:find(id, params, opts) end
 ---@param id string|integer
 ---@param opts? intercom.RequestOpts
 ---@return intercom.DataConnectorExecutionResult|nil result
----@return intercom.Error|nil err
+---@return intercom.ErrorObject|nil err
 ---@return intercom.Response|nil response
 function DataConnectorsResource:find_execution_result(data_connector_id, id, opts) end
 
@@ -1584,7 +1584,7 @@ function DataConnectorsResource:find_execution_result(data_connector_id, id, opt
 ---@param params? intercom.params.listDataConnectors # sent as the query string
 ---@param opts? intercom.RequestOpts
 ---@return intercom.Page|intercom.DataConnectorList|nil result
----@return intercom.Error|nil err
+---@return intercom.ErrorObject|nil err
 ---@return intercom.Response|nil response
 function DataConnectorsResource:list(params, opts) end
 
@@ -1599,7 +1599,7 @@ function DataConnectorsResource:each(params, opts) end
 ---@param params? intercom.params.listDataConnectorExecutionResults # sent as the query string
 ---@param opts? intercom.RequestOpts
 ---@return intercom.Page|intercom.DataConnectorExecutionResultList|nil result
----@return intercom.Error|nil err
+---@return intercom.ErrorObject|nil err
 ---@return intercom.Response|nil response
 function DataConnectorsResource:list_execution_results(data_connector_id, params, opts) end
 
@@ -1615,7 +1615,7 @@ function DataConnectorsResource:list_execution_results_each(data_connector_id, p
 ---@param body? intercom.UpdateDataConnectorRequest # sent as the JSON body
 ---@param opts? intercom.RequestOpts
 ---@return intercom.DataConnectorDetail|nil result
----@return intercom.Error|nil err
+---@return intercom.ErrorObject|nil err
 ---@return intercom.Response|nil response
 function DataConnectorsResource:update(id, body, opts) end
 
@@ -1626,7 +1626,7 @@ local DataExportResource = {}
 ---@param job_identifier string|integer
 ---@param opts? intercom.RequestOpts
 ---@return intercom.DataExport|nil result
----@return intercom.Error|nil err
+---@return intercom.ErrorObject|nil err
 ---@return intercom.Response|nil response
 function DataExportResource:cancel(job_identifier, opts) end
 
@@ -1634,7 +1634,7 @@ function DataExportResource:cancel(job_identifier, opts) end
 ---@param body? intercom.CreateDataExportsRequest # sent as the JSON body
 ---@param opts? intercom.RequestOpts
 ---@return intercom.DataExport|nil result
----@return intercom.Error|nil err
+---@return intercom.ErrorObject|nil err
 ---@return intercom.Response|nil response
 function DataExportResource:create(body, opts) end
 
@@ -1642,7 +1642,7 @@ function DataExportResource:create(body, opts) end
 ---@param job_identifier string|integer
 ---@param opts? intercom.DownloadOpts
 ---@return string|intercom.DownloadResult|nil result
----@return intercom.Error|nil err
+---@return intercom.ErrorObject|nil err
 ---@return intercom.Response|nil response
 function DataExportResource:download(job_identifier, opts) end
 
@@ -1650,7 +1650,7 @@ function DataExportResource:download(job_identifier, opts) end
 ---@param job_identifier string|integer
 ---@param opts? intercom.RequestOpts
 ---@return intercom.DataExport|nil result
----@return intercom.Error|nil err
+---@return intercom.ErrorObject|nil err
 ---@return intercom.Response|nil response
 function DataExportResource:find(job_identifier, opts) end
 
@@ -1661,14 +1661,14 @@ local EmailsResource = {}
 ---@param id string|integer
 ---@param opts? intercom.RequestOpts
 ---@return intercom.EmailSetting|nil result
----@return intercom.Error|nil err
+---@return intercom.ErrorObject|nil err
 ---@return intercom.Response|nil response
 function EmailsResource:find(id, opts) end
 
 --- List all email settings: GET /emails (listEmails; API version 2.15 and later)
 ---@param opts? intercom.RequestOpts
 ---@return intercom.EmailList|nil result
----@return intercom.Error|nil err
+---@return intercom.ErrorObject|nil err
 ---@return intercom.Response|nil response
 function EmailsResource:list(opts) end
 
@@ -1679,7 +1679,7 @@ local EventsResource = {}
 ---@param body? intercom.CreateDataEventRequest # sent as the JSON body
 ---@param opts? intercom.RequestOpts
 ---@return table|true|nil result
----@return intercom.Error|nil err
+---@return intercom.ErrorObject|nil err
 ---@return intercom.Response|nil response
 function EventsResource:create(body, opts) end
 
@@ -1687,7 +1687,7 @@ function EventsResource:create(body, opts) end
 ---@param params? intercom.params.lisDataEvents # sent as the query string
 ---@param opts? intercom.RequestOpts
 ---@return intercom.DataEventSummary|nil result
----@return intercom.Error|nil err
+---@return intercom.ErrorObject|nil err
 ---@return intercom.Response|nil response
 function EventsResource:list(params, opts) end
 
@@ -1695,7 +1695,7 @@ function EventsResource:list(params, opts) end
 ---@param body? intercom.CreateDataEventSummariesRequest # sent as the JSON body
 ---@param opts? intercom.RequestOpts
 ---@return table|true|nil result
----@return intercom.Error|nil err
+---@return intercom.ErrorObject|nil err
 ---@return intercom.Response|nil response
 function EventsResource:summaries(body, opts) end
 
@@ -1706,7 +1706,7 @@ local FinAgentResource = {}
 ---@param body? table # sent as the JSON body
 ---@param opts? intercom.RequestOpts
 ---@return table|nil result
----@return intercom.Error|nil err
+---@return intercom.ErrorObject|nil err
 ---@return intercom.Response|nil response
 function FinAgentResource:reply(body, opts) end
 
@@ -1714,7 +1714,7 @@ function FinAgentResource:reply(body, opts) end
 ---@param body? table # sent as the JSON body
 ---@param opts? intercom.RequestOpts
 ---@return table|nil result
----@return intercom.Error|nil err
+---@return intercom.ErrorObject|nil err
 ---@return intercom.Response|nil response
 function FinAgentResource:start_conversation(body, opts) end
 
@@ -1722,7 +1722,7 @@ function FinAgentResource:start_conversation(body, opts) end
 ---@param body? table # sent as the JSON body
 ---@param opts? intercom.RequestOpts
 ---@return table|nil result
----@return intercom.Error|nil err
+---@return intercom.ErrorObject|nil err
 ---@return intercom.Response|nil response
 function FinAgentResource:submit_csat(body, opts) end
 
@@ -1734,7 +1734,7 @@ local HelpCentersResource = {}
 ---@param body? intercom.CreateHelpCenterRedirectRequest # sent as the JSON body
 ---@param opts? intercom.RequestOpts
 ---@return intercom.HelpCenterRedirect|nil result
----@return intercom.Error|nil err
+---@return intercom.ErrorObject|nil err
 ---@return intercom.Response|nil response
 function HelpCentersResource:create_redirect(help_center_id, body, opts) end
 
@@ -1743,7 +1743,7 @@ function HelpCentersResource:create_redirect(help_center_id, body, opts) end
 ---@param id string|integer
 ---@param opts? intercom.RequestOpts
 ---@return intercom.DeletedHelpCenterRedirectObject|nil result
----@return intercom.Error|nil err
+---@return intercom.ErrorObject|nil err
 ---@return intercom.Response|nil response
 function HelpCentersResource:delete_redirect(help_center_id, id, opts) end
 
@@ -1751,7 +1751,7 @@ function HelpCentersResource:delete_redirect(help_center_id, id, opts) end
 ---@param id string|integer
 ---@param opts? intercom.RequestOpts
 ---@return intercom.HelpCenter|nil result
----@return intercom.Error|nil err
+---@return intercom.ErrorObject|nil err
 ---@return intercom.Response|nil response
 function HelpCentersResource:find(id, opts) end
 
@@ -1760,14 +1760,14 @@ function HelpCentersResource:find(id, opts) end
 ---@param id string|integer
 ---@param opts? intercom.RequestOpts
 ---@return intercom.HelpCenterRedirect|nil result
----@return intercom.Error|nil err
+---@return intercom.ErrorObject|nil err
 ---@return intercom.Response|nil response
 function HelpCentersResource:find_redirect(help_center_id, id, opts) end
 
 --- List all Help Centers: GET /help_center/help_centers (listHelpCenters; API version 2.12 and later)
 ---@param opts? intercom.RequestOpts
 ---@return intercom.HelpCenterList|nil result
----@return intercom.Error|nil err
+---@return intercom.ErrorObject|nil err
 ---@return intercom.Response|nil response
 function HelpCentersResource:list(opts) end
 
@@ -1776,7 +1776,7 @@ function HelpCentersResource:list(opts) end
 ---@param params? intercom.params.listHelpCenterRedirects # sent as the query string
 ---@param opts? intercom.RequestOpts
 ---@return intercom.Page|intercom.HelpCenterRedirectList|nil result
----@return intercom.Error|nil err
+---@return intercom.ErrorObject|nil err
 ---@return intercom.Response|nil response
 function HelpCentersResource:list_redirects(help_center_id, params, opts) end
 
@@ -1794,7 +1794,7 @@ local InternalArticlesResource = {}
 ---@param body? intercom.CreateInternalArticleRequest # sent as the JSON body
 ---@param opts? intercom.RequestOpts
 ---@return intercom.InternalArticle|nil result
----@return intercom.Error|nil err
+---@return intercom.ErrorObject|nil err
 ---@return intercom.Response|nil response
 function InternalArticlesResource:create(body, opts) end
 
@@ -1802,7 +1802,7 @@ function InternalArticlesResource:create(body, opts) end
 ---@param internal_article_id string|integer
 ---@param opts? intercom.RequestOpts
 ---@return intercom.DeletedInternalArticleObject|nil result
----@return intercom.Error|nil err
+---@return intercom.ErrorObject|nil err
 ---@return intercom.Response|nil response
 function InternalArticlesResource:delete(internal_article_id, opts) end
 
@@ -1810,7 +1810,7 @@ function InternalArticlesResource:delete(internal_article_id, opts) end
 ---@param internal_article_id string|integer
 ---@param opts? intercom.RequestOpts
 ---@return intercom.InternalArticle|nil result
----@return intercom.Error|nil err
+---@return intercom.ErrorObject|nil err
 ---@return intercom.Response|nil response
 function InternalArticlesResource:find(internal_article_id, opts) end
 
@@ -1818,7 +1818,7 @@ function InternalArticlesResource:find(internal_article_id, opts) end
 ---@param params? intercom.params.listInternalArticles # sent as the query string
 ---@param opts? intercom.RequestOpts
 ---@return intercom.Page|intercom.InternalArticleList|nil result
----@return intercom.Error|nil err
+---@return intercom.ErrorObject|nil err
 ---@return intercom.Response|nil response
 function InternalArticlesResource:list(params, opts) end
 
@@ -1832,7 +1832,7 @@ function InternalArticlesResource:each(params, opts) end
 ---@param params? intercom.params.searchInternalArticles # sent as the query string
 ---@param opts? intercom.RequestOpts
 ---@return intercom.Page|intercom.InternalArticleSearchResponse|nil result
----@return intercom.Error|nil err
+---@return intercom.ErrorObject|nil err
 ---@return intercom.Response|nil response
 function InternalArticlesResource:search(params, opts) end
 
@@ -1847,7 +1847,7 @@ function InternalArticlesResource:search_each(params, opts) end
 ---@param body? intercom.UpdateInternalArticleRequest # sent as the JSON body
 ---@param opts? intercom.RequestOpts
 ---@return intercom.InternalArticle|nil result
----@return intercom.Error|nil err
+---@return intercom.ErrorObject|nil err
 ---@return intercom.Response|nil response
 function InternalArticlesResource:update(internal_article_id, body, opts) end
 
@@ -1857,7 +1857,7 @@ local IpAllowlistResource = {}
 --- Get IP allowlist settings: GET /ip_allowlist (getIpAllowlist; API version 2.14 and later)
 ---@param opts? intercom.RequestOpts
 ---@return intercom.IpAllowlist|nil result
----@return intercom.Error|nil err
+---@return intercom.ErrorObject|nil err
 ---@return intercom.Response|nil response
 function IpAllowlistResource:find(opts) end
 
@@ -1865,7 +1865,7 @@ function IpAllowlistResource:find(opts) end
 ---@param body? intercom.IpAllowlist # sent as the JSON body
 ---@param opts? intercom.RequestOpts
 ---@return intercom.IpAllowlist|nil result
----@return intercom.Error|nil err
+---@return intercom.ErrorObject|nil err
 ---@return intercom.Response|nil response
 function IpAllowlistResource:update(body, opts) end
 
@@ -1876,7 +1876,7 @@ local JobsResource = {}
 ---@param job_id string|integer
 ---@param opts? intercom.RequestOpts
 ---@return intercom.Jobs|nil result
----@return intercom.Error|nil err
+---@return intercom.ErrorObject|nil err
 ---@return intercom.Response|nil response
 function JobsResource:status(job_id, opts) end
 
@@ -1887,7 +1887,7 @@ local MacrosResource = {}
 ---@param id string|integer
 ---@param opts? intercom.RequestOpts
 ---@return intercom.Macro|nil result
----@return intercom.Error|nil err
+---@return intercom.ErrorObject|nil err
 ---@return intercom.Response|nil response
 function MacrosResource:find(id, opts) end
 
@@ -1895,7 +1895,7 @@ function MacrosResource:find(id, opts) end
 ---@param params? intercom.params.listMacros # sent as the query string
 ---@param opts? intercom.RequestOpts
 ---@return intercom.Page|intercom.MacroList|nil result
----@return intercom.Error|nil err
+---@return intercom.ErrorObject|nil err
 ---@return intercom.Response|nil response
 function MacrosResource:list(params, opts) end
 
@@ -1912,7 +1912,7 @@ local MessagesResource = {}
 ---@param body? intercom.CreateMessageRequest # sent as the JSON body
 ---@param opts? intercom.RequestOpts
 ---@return intercom.Message|nil result
----@return intercom.Error|nil err
+---@return intercom.ErrorObject|nil err
 ---@return intercom.Response|nil response
 function MessagesResource:create(body, opts) end
 
@@ -1920,7 +1920,7 @@ function MessagesResource:create(body, opts) end
 ---@param params? intercom.params.RetrieveWhatsAppMessageStatus # sent as the query string
 ---@param opts? intercom.RequestOpts
 ---@return intercom.WhatsappMessageStatus|nil result
----@return intercom.Error|nil err
+---@return intercom.ErrorObject|nil err
 ---@return intercom.Response|nil response
 function MessagesResource:find_whatsapp_status(params, opts) end
 
@@ -1928,7 +1928,7 @@ function MessagesResource:find_whatsapp_status(params, opts) end
 ---@param params? intercom.params.getWhatsAppMessageStatus # sent as the query string
 ---@param opts? intercom.RequestOpts
 ---@return intercom.Page|intercom.WhatsappMessageStatusList|nil result
----@return intercom.Error|nil err
+---@return intercom.ErrorObject|nil err
 ---@return intercom.Response|nil response
 function MessagesResource:get_whatsapp_status(params, opts) end
 
@@ -1945,7 +1945,7 @@ local NewsFeedsResource = {}
 ---@param id string|integer
 ---@param opts? intercom.RequestOpts
 ---@return intercom.Newsfeed|nil result
----@return intercom.Error|nil err
+---@return intercom.ErrorObject|nil err
 ---@return intercom.Response|nil response
 function NewsFeedsResource:find(id, opts) end
 
@@ -1953,7 +1953,7 @@ function NewsFeedsResource:find(id, opts) end
 ---@param params? intercom.params.listNewsfeeds # sent as the query string
 ---@param opts? intercom.RequestOpts
 ---@return intercom.Page|intercom.PaginatedResponse|nil result
----@return intercom.Error|nil err
+---@return intercom.ErrorObject|nil err
 ---@return intercom.Response|nil response
 function NewsFeedsResource:list(params, opts) end
 
@@ -1968,7 +1968,7 @@ function NewsFeedsResource:each(params, opts) end
 ---@param params? intercom.params.listLiveNewsfeedItems # sent as the query string
 ---@param opts? intercom.RequestOpts
 ---@return intercom.Page|intercom.PaginatedResponse|nil result
----@return intercom.Error|nil err
+---@return intercom.ErrorObject|nil err
 ---@return intercom.Response|nil response
 function NewsFeedsResource:list_items(id, params, opts) end
 
@@ -1986,7 +1986,7 @@ local NewsItemsResource = {}
 ---@param body? intercom.NewsItemRequest # sent as the JSON body
 ---@param opts? intercom.RequestOpts
 ---@return intercom.NewsItem|nil result
----@return intercom.Error|nil err
+---@return intercom.ErrorObject|nil err
 ---@return intercom.Response|nil response
 function NewsItemsResource:create(body, opts) end
 
@@ -1994,7 +1994,7 @@ function NewsItemsResource:create(body, opts) end
 ---@param id string|integer
 ---@param opts? intercom.RequestOpts
 ---@return intercom.DeletedObject|nil result
----@return intercom.Error|nil err
+---@return intercom.ErrorObject|nil err
 ---@return intercom.Response|nil response
 function NewsItemsResource:delete(id, opts) end
 
@@ -2002,7 +2002,7 @@ function NewsItemsResource:delete(id, opts) end
 ---@param id string|integer
 ---@param opts? intercom.RequestOpts
 ---@return intercom.NewsItem|nil result
----@return intercom.Error|nil err
+---@return intercom.ErrorObject|nil err
 ---@return intercom.Response|nil response
 function NewsItemsResource:find(id, opts) end
 
@@ -2010,7 +2010,7 @@ function NewsItemsResource:find(id, opts) end
 ---@param params? intercom.params.listNewsItems # sent as the query string
 ---@param opts? intercom.RequestOpts
 ---@return intercom.Page|intercom.PaginatedResponse|nil result
----@return intercom.Error|nil err
+---@return intercom.ErrorObject|nil err
 ---@return intercom.Response|nil response
 function NewsItemsResource:list(params, opts) end
 
@@ -2025,7 +2025,7 @@ function NewsItemsResource:each(params, opts) end
 ---@param body? intercom.NewsItemRequest # sent as the JSON body
 ---@param opts? intercom.RequestOpts
 ---@return intercom.NewsItem|nil result
----@return intercom.Error|nil err
+---@return intercom.ErrorObject|nil err
 ---@return intercom.Response|nil response
 function NewsItemsResource:update(id, body, opts) end
 
@@ -2037,7 +2037,7 @@ local NotesResource = {}
 ---@param body? table # sent as the JSON body
 ---@param opts? intercom.RequestOpts
 ---@return intercom.Note|nil result
----@return intercom.Error|nil err
+---@return intercom.ErrorObject|nil err
 ---@return intercom.Response|nil response
 function NotesResource:create(id, body, opts) end
 
@@ -2046,7 +2046,7 @@ function NotesResource:create(id, body, opts) end
 ---@param body? table # sent as the JSON body
 ---@param opts? intercom.RequestOpts
 ---@return intercom.Note|nil result
----@return intercom.Error|nil err
+---@return intercom.ErrorObject|nil err
 ---@return intercom.Response|nil response
 function NotesResource:create_for_company(company_id, body, opts) end
 
@@ -2054,7 +2054,7 @@ function NotesResource:create_for_company(company_id, body, opts) end
 ---@param id string|integer
 ---@param opts? intercom.RequestOpts
 ---@return intercom.Note|nil result
----@return intercom.Error|nil err
+---@return intercom.ErrorObject|nil err
 ---@return intercom.Response|nil response
 function NotesResource:find(id, opts) end
 
@@ -2063,7 +2063,7 @@ function NotesResource:find(id, opts) end
 ---@param params? intercom.params.listNotes # sent as the query string
 ---@param opts? intercom.RequestOpts
 ---@return intercom.Page|intercom.NoteList|nil result
----@return intercom.Error|nil err
+---@return intercom.ErrorObject|nil err
 ---@return intercom.Response|nil response
 function NotesResource:list(id, params, opts) end
 
@@ -2079,7 +2079,7 @@ function NotesResource:each(id, params, opts) end
 ---@param params? intercom.params.listCompanyNotes # sent as the query string
 ---@param opts? intercom.RequestOpts
 ---@return intercom.Page|intercom.NoteList|nil result
----@return intercom.Error|nil err
+---@return intercom.ErrorObject|nil err
 ---@return intercom.Response|nil response
 function NotesResource:list_for_company(company_id, params, opts) end
 
@@ -2098,7 +2098,7 @@ local OfficeHoursExceptionsResource = {}
 ---@param body? intercom.CreateOfficeHoursExceptionRequest # sent as the JSON body
 ---@param opts? intercom.RequestOpts
 ---@return intercom.OfficeHoursException|nil result
----@return intercom.Error|nil err
+---@return intercom.ErrorObject|nil err
 ---@return intercom.Response|nil response
 function OfficeHoursExceptionsResource:create(office_hours_schedule_id, body, opts) end
 
@@ -2107,7 +2107,7 @@ function OfficeHoursExceptionsResource:create(office_hours_schedule_id, body, op
 ---@param id string|integer
 ---@param opts? intercom.RequestOpts
 ---@return table|nil result
----@return intercom.Error|nil err
+---@return intercom.ErrorObject|nil err
 ---@return intercom.Response|nil response
 function OfficeHoursExceptionsResource:delete(office_hours_schedule_id, id, opts) end
 
@@ -2116,7 +2116,7 @@ function OfficeHoursExceptionsResource:delete(office_hours_schedule_id, id, opts
 ---@param id string|integer
 ---@param opts? intercom.RequestOpts
 ---@return intercom.OfficeHoursException|nil result
----@return intercom.Error|nil err
+---@return intercom.ErrorObject|nil err
 ---@return intercom.Response|nil response
 function OfficeHoursExceptionsResource:find(office_hours_schedule_id, id, opts) end
 
@@ -2124,7 +2124,7 @@ function OfficeHoursExceptionsResource:find(office_hours_schedule_id, id, opts) 
 ---@param office_hours_schedule_id string|integer
 ---@param opts? intercom.RequestOpts
 ---@return intercom.OfficeHoursExceptionList|nil result
----@return intercom.Error|nil err
+---@return intercom.ErrorObject|nil err
 ---@return intercom.Response|nil response
 function OfficeHoursExceptionsResource:list(office_hours_schedule_id, opts) end
 
@@ -2134,7 +2134,7 @@ function OfficeHoursExceptionsResource:list(office_hours_schedule_id, opts) end
 ---@param body? intercom.UpdateOfficeHoursExceptionRequest # sent as the JSON body
 ---@param opts? intercom.RequestOpts
 ---@return intercom.OfficeHoursException|nil result
----@return intercom.Error|nil err
+---@return intercom.ErrorObject|nil err
 ---@return intercom.Response|nil response
 function OfficeHoursExceptionsResource:update(office_hours_schedule_id, id, body, opts) end
 
@@ -2145,7 +2145,7 @@ local OfficeHoursSchedulesResource = {}
 ---@param body? intercom.CreateOfficeHoursScheduleRequest # sent as the JSON body
 ---@param opts? intercom.RequestOpts
 ---@return intercom.OfficeHoursSchedule|nil result
----@return intercom.Error|nil err
+---@return intercom.ErrorObject|nil err
 ---@return intercom.Response|nil response
 function OfficeHoursSchedulesResource:create(body, opts) end
 
@@ -2153,7 +2153,7 @@ function OfficeHoursSchedulesResource:create(body, opts) end
 ---@param id string|integer
 ---@param opts? intercom.RequestOpts
 ---@return table|nil result
----@return intercom.Error|nil err
+---@return intercom.ErrorObject|nil err
 ---@return intercom.Response|nil response
 function OfficeHoursSchedulesResource:delete(id, opts) end
 
@@ -2161,14 +2161,14 @@ function OfficeHoursSchedulesResource:delete(id, opts) end
 ---@param id string|integer
 ---@param opts? intercom.RequestOpts
 ---@return intercom.OfficeHoursSchedule|nil result
----@return intercom.Error|nil err
+---@return intercom.ErrorObject|nil err
 ---@return intercom.Response|nil response
 function OfficeHoursSchedulesResource:find(id, opts) end
 
 --- List all office hours schedules: GET /office_hours_schedules (listOfficeHoursSchedules; API version 2.16 and later)
 ---@param opts? intercom.RequestOpts
 ---@return intercom.OfficeHoursScheduleList|nil result
----@return intercom.Error|nil err
+---@return intercom.ErrorObject|nil err
 ---@return intercom.Response|nil response
 function OfficeHoursSchedulesResource:list(opts) end
 
@@ -2177,7 +2177,7 @@ function OfficeHoursSchedulesResource:list(opts) end
 ---@param body? intercom.UpdateOfficeHoursScheduleRequest # sent as the JSON body
 ---@param opts? intercom.RequestOpts
 ---@return intercom.OfficeHoursSchedule|nil result
----@return intercom.Error|nil err
+---@return intercom.ErrorObject|nil err
 ---@return intercom.Response|nil response
 function OfficeHoursSchedulesResource:update(id, body, opts) end
 
@@ -2188,7 +2188,7 @@ local PhoneCallRedirectsResource = {}
 ---@param body? intercom.CreatePhoneSwitchRequest # sent as the JSON body
 ---@param opts? intercom.RequestOpts
 ---@return intercom.PhoneSwitch|nil result
----@return intercom.Error|nil err
+---@return intercom.ErrorObject|nil err
 ---@return intercom.Response|nil response
 function PhoneCallRedirectsResource:create(body, opts) end
 
@@ -2200,7 +2200,7 @@ local ReportingDataExportResource = {}
 ---@param params? intercom.params.downloadReportingDataExport # sent as the query string
 ---@param opts? intercom.DownloadOpts
 ---@return string|intercom.DownloadResult|nil result
----@return intercom.Error|nil err
+---@return intercom.ErrorObject|nil err
 ---@return intercom.Response|nil response
 function ReportingDataExportResource:download(job_identifier, params, opts) end
 
@@ -2208,7 +2208,7 @@ function ReportingDataExportResource:download(job_identifier, params, opts) end
 ---@param body? table # sent as the JSON body
 ---@param opts? intercom.RequestOpts
 ---@return table|nil result
----@return intercom.Error|nil err
+---@return intercom.ErrorObject|nil err
 ---@return intercom.Response|nil response
 function ReportingDataExportResource:enqueue(body, opts) end
 
@@ -2217,14 +2217,14 @@ function ReportingDataExportResource:enqueue(body, opts) end
 ---@param params? intercom.params.getReportingDataExport # sent as the query string
 ---@param opts? intercom.RequestOpts
 ---@return table|nil result
----@return intercom.Error|nil err
+---@return intercom.ErrorObject|nil err
 ---@return intercom.Response|nil response
 function ReportingDataExportResource:find(job_identifier, params, opts) end
 
 --- List available datasets and attributes: GET /export/reporting_data/get_datasets (listReportingDataDatasets; API version 2.14 and later)
 ---@param opts? intercom.RequestOpts
 ---@return table|nil result
----@return intercom.Error|nil err
+---@return intercom.ErrorObject|nil err
 ---@return intercom.Response|nil response
 function ReportingDataExportResource:list_datasets(opts) end
 
@@ -2235,7 +2235,7 @@ local SegmentsResource = {}
 ---@param id string|integer
 ---@param opts? intercom.RequestOpts
 ---@return intercom.Segment|nil result
----@return intercom.Error|nil err
+---@return intercom.ErrorObject|nil err
 ---@return intercom.Response|nil response
 function SegmentsResource:find(id, opts) end
 
@@ -2243,7 +2243,7 @@ function SegmentsResource:find(id, opts) end
 ---@param params? intercom.params.listSegments # sent as the query string
 ---@param opts? intercom.RequestOpts
 ---@return intercom.Page|intercom.SegmentList|nil result
----@return intercom.Error|nil err
+---@return intercom.ErrorObject|nil err
 ---@return intercom.Response|nil response
 function SegmentsResource:list(params, opts) end
 
@@ -2259,7 +2259,7 @@ local SubscriptionTypesResource = {}
 --- List subscription types: GET /subscription_types (listSubscriptionTypes; API version 2.12 and later)
 ---@param opts? intercom.RequestOpts
 ---@return intercom.SubscriptionTypeList|nil result
----@return intercom.Error|nil err
+---@return intercom.ErrorObject|nil err
 ---@return intercom.Response|nil response
 function SubscriptionTypesResource:list(opts) end
 
@@ -2270,7 +2270,7 @@ local TagsResource = {}
 ---@param body? intercom.CreateOrUpdateTagRequest|intercom.TagCompanyRequest|intercom.UntagCompanyRequest|intercom.TagMultipleUsersRequest # sent as the JSON body
 ---@param opts? intercom.RequestOpts
 ---@return intercom.TagCreateResponse|nil result
----@return intercom.Error|nil err
+---@return intercom.ErrorObject|nil err
 ---@return intercom.Response|nil response
 function TagsResource:create(body, opts) end
 
@@ -2278,7 +2278,7 @@ function TagsResource:create(body, opts) end
 ---@param id string|integer
 ---@param opts? intercom.RequestOpts
 ---@return table|true|nil result
----@return intercom.Error|nil err
+---@return intercom.ErrorObject|nil err
 ---@return intercom.Response|nil response
 function TagsResource:delete(id, opts) end
 
@@ -2286,14 +2286,14 @@ function TagsResource:delete(id, opts) end
 ---@param id string|integer
 ---@param opts? intercom.RequestOpts
 ---@return intercom.TagBasic|nil result
----@return intercom.Error|nil err
+---@return intercom.ErrorObject|nil err
 ---@return intercom.Response|nil response
 function TagsResource:find(id, opts) end
 
 --- List all tags: GET /tags (listTags; API version 2.12 and later)
 ---@param opts? intercom.RequestOpts
 ---@return intercom.TagList|nil result
----@return intercom.Error|nil err
+---@return intercom.ErrorObject|nil err
 ---@return intercom.Response|nil response
 function TagsResource:list(opts) end
 
@@ -2302,7 +2302,7 @@ function TagsResource:list(opts) end
 ---@param body? table # sent as the JSON body
 ---@param opts? intercom.RequestOpts
 ---@return intercom.Tag|nil result
----@return intercom.Error|nil err
+---@return intercom.ErrorObject|nil err
 ---@return intercom.Response|nil response
 function TagsResource:tag_article(article_id, body, opts) end
 
@@ -2311,7 +2311,7 @@ function TagsResource:tag_article(article_id, body, opts) end
 ---@param body? table # sent as the JSON body
 ---@param opts? intercom.RequestOpts
 ---@return intercom.Tag|nil result
----@return intercom.Error|nil err
+---@return intercom.ErrorObject|nil err
 ---@return intercom.Response|nil response
 function TagsResource:tag_contact(contact_id, body, opts) end
 
@@ -2320,7 +2320,7 @@ function TagsResource:tag_contact(contact_id, body, opts) end
 ---@param body? table # sent as the JSON body
 ---@param opts? intercom.RequestOpts
 ---@return intercom.Tag|nil result
----@return intercom.Error|nil err
+---@return intercom.ErrorObject|nil err
 ---@return intercom.Response|nil response
 function TagsResource:tag_content_snippet(content_snippet_id, body, opts) end
 
@@ -2329,7 +2329,7 @@ function TagsResource:tag_content_snippet(content_snippet_id, body, opts) end
 ---@param body? table # sent as the JSON body
 ---@param opts? intercom.RequestOpts
 ---@return intercom.Tag|nil result
----@return intercom.Error|nil err
+---@return intercom.ErrorObject|nil err
 ---@return intercom.Response|nil response
 function TagsResource:tag_conversation(conversation_id, body, opts) end
 
@@ -2338,7 +2338,7 @@ function TagsResource:tag_conversation(conversation_id, body, opts) end
 ---@param body? table # sent as the JSON body
 ---@param opts? intercom.RequestOpts
 ---@return intercom.Tag|nil result
----@return intercom.Error|nil err
+---@return intercom.ErrorObject|nil err
 ---@return intercom.Response|nil response
 function TagsResource:tag_internal_article(internal_article_id, body, opts) end
 
@@ -2347,7 +2347,7 @@ function TagsResource:tag_internal_article(internal_article_id, body, opts) end
 ---@param body? table # sent as the JSON body
 ---@param opts? intercom.RequestOpts
 ---@return intercom.Tag|nil result
----@return intercom.Error|nil err
+---@return intercom.ErrorObject|nil err
 ---@return intercom.Response|nil response
 function TagsResource:tag_ticket(ticket_id, body, opts) end
 
@@ -2356,7 +2356,7 @@ function TagsResource:tag_ticket(ticket_id, body, opts) end
 ---@param id string|integer
 ---@param opts? intercom.RequestOpts
 ---@return intercom.Tag|nil result
----@return intercom.Error|nil err
+---@return intercom.ErrorObject|nil err
 ---@return intercom.Response|nil response
 function TagsResource:untag_article(article_id, id, opts) end
 
@@ -2365,7 +2365,7 @@ function TagsResource:untag_article(article_id, id, opts) end
 ---@param id string|integer
 ---@param opts? intercom.RequestOpts
 ---@return intercom.Tag|nil result
----@return intercom.Error|nil err
+---@return intercom.ErrorObject|nil err
 ---@return intercom.Response|nil response
 function TagsResource:untag_contact(contact_id, id, opts) end
 
@@ -2374,7 +2374,7 @@ function TagsResource:untag_contact(contact_id, id, opts) end
 ---@param id string|integer
 ---@param opts? intercom.RequestOpts
 ---@return intercom.Tag|nil result
----@return intercom.Error|nil err
+---@return intercom.ErrorObject|nil err
 ---@return intercom.Response|nil response
 function TagsResource:untag_content_snippet(content_snippet_id, id, opts) end
 
@@ -2384,7 +2384,7 @@ function TagsResource:untag_content_snippet(content_snippet_id, id, opts) end
 ---@param body? table # sent as the JSON body
 ---@param opts? intercom.RequestOpts
 ---@return intercom.Tag|nil result
----@return intercom.Error|nil err
+---@return intercom.ErrorObject|nil err
 ---@return intercom.Response|nil response
 function TagsResource:untag_conversation(conversation_id, id, body, opts) end
 
@@ -2393,7 +2393,7 @@ function TagsResource:untag_conversation(conversation_id, id, body, opts) end
 ---@param id string|integer
 ---@param opts? intercom.RequestOpts
 ---@return intercom.Tag|nil result
----@return intercom.Error|nil err
+---@return intercom.ErrorObject|nil err
 ---@return intercom.Response|nil response
 function TagsResource:untag_internal_article(internal_article_id, id, opts) end
 
@@ -2403,7 +2403,7 @@ function TagsResource:untag_internal_article(internal_article_id, id, opts) end
 ---@param body? table # sent as the JSON body
 ---@param opts? intercom.RequestOpts
 ---@return intercom.Tag|nil result
----@return intercom.Error|nil err
+---@return intercom.ErrorObject|nil err
 ---@return intercom.Response|nil response
 function TagsResource:untag_ticket(ticket_id, id, body, opts) end
 
@@ -2414,7 +2414,7 @@ local TeamsResource = {}
 ---@param id string|integer
 ---@param opts? intercom.RequestOpts
 ---@return intercom.Team|nil result
----@return intercom.Error|nil err
+---@return intercom.ErrorObject|nil err
 ---@return intercom.Response|nil response
 function TeamsResource:find(id, opts) end
 
@@ -2423,14 +2423,14 @@ function TeamsResource:find(id, opts) end
 ---@param params? intercom.params.getTeamMetrics # sent as the query string
 ---@param opts? intercom.RequestOpts
 ---@return intercom.TeamMetricList|nil result
----@return intercom.Error|nil err
+---@return intercom.ErrorObject|nil err
 ---@return intercom.Response|nil response
 function TeamsResource:get_metrics(team_id, params, opts) end
 
 --- List all teams: GET /teams (listTeams; API version 2.12 and later)
 ---@param opts? intercom.RequestOpts
 ---@return intercom.TeamList|nil result
----@return intercom.Error|nil err
+---@return intercom.ErrorObject|nil err
 ---@return intercom.Response|nil response
 function TeamsResource:list(opts) end
 
@@ -2440,7 +2440,7 @@ local TicketStatesResource = {}
 --- List all ticket states: GET /ticket_states (listTicketStates; API version 2.12 and later)
 ---@param opts? intercom.RequestOpts
 ---@return intercom.TicketStateList|nil result
----@return intercom.Error|nil err
+---@return intercom.ErrorObject|nil err
 ---@return intercom.Response|nil response
 function TicketStatesResource:list(opts) end
 
@@ -2452,7 +2452,7 @@ local TicketTypesResource = {}
 ---@param body? intercom.CreateTicketTypeRequest # sent as the JSON body
 ---@param opts? intercom.RequestOpts
 ---@return intercom.TicketType|nil result
----@return intercom.Error|nil err
+---@return intercom.ErrorObject|nil err
 ---@return intercom.Response|nil response
 function TicketTypesResource:create(body, opts) end
 
@@ -2460,14 +2460,14 @@ function TicketTypesResource:create(body, opts) end
 ---@param id string|integer
 ---@param opts? intercom.RequestOpts
 ---@return intercom.TicketType|nil result
----@return intercom.Error|nil err
+---@return intercom.ErrorObject|nil err
 ---@return intercom.Response|nil response
 function TicketTypesResource:get(id, opts) end
 
 --- List all ticket types: GET /ticket_types (listTicketTypes; API version 2.12 and later)
 ---@param opts? intercom.RequestOpts
 ---@return intercom.TicketTypeList|nil result
----@return intercom.Error|nil err
+---@return intercom.ErrorObject|nil err
 ---@return intercom.Response|nil response
 function TicketTypesResource:list(opts) end
 
@@ -2476,7 +2476,7 @@ function TicketTypesResource:list(opts) end
 ---@param body? intercom.UpdateTicketTypeRequest # sent as the JSON body
 ---@param opts? intercom.RequestOpts
 ---@return intercom.TicketType|nil result
----@return intercom.Error|nil err
+---@return intercom.ErrorObject|nil err
 ---@return intercom.Response|nil response
 function TicketTypesResource:update(id, body, opts) end
 
@@ -2488,7 +2488,7 @@ local TicketTypesAttributesResource = {}
 ---@param body? intercom.CreateTicketTypeAttributeRequest # sent as the JSON body
 ---@param opts? intercom.RequestOpts
 ---@return intercom.TicketTypeAttribute|nil result
----@return intercom.Error|nil err
+---@return intercom.ErrorObject|nil err
 ---@return intercom.Response|nil response
 function TicketTypesAttributesResource:create(ticket_type_id, body, opts) end
 
@@ -2498,7 +2498,7 @@ function TicketTypesAttributesResource:create(ticket_type_id, body, opts) end
 ---@param body? intercom.UpdateTicketTypeAttributeRequest # sent as the JSON body
 ---@param opts? intercom.RequestOpts
 ---@return intercom.TicketTypeAttribute|nil result
----@return intercom.Error|nil err
+---@return intercom.ErrorObject|nil err
 ---@return intercom.Response|nil response
 function TicketTypesAttributesResource:update(ticket_type_id, id, body, opts) end
 
@@ -2510,7 +2510,7 @@ local TicketsResource = {}
 ---@param body? intercom.ChangeTicketTypeRequest # sent as the JSON body
 ---@param opts? intercom.RequestOpts
 ---@return intercom.Ticket|nil result
----@return intercom.Error|nil err
+---@return intercom.ErrorObject|nil err
 ---@return intercom.Response|nil response
 function TicketsResource:change_type(ticket_id, body, opts) end
 
@@ -2518,7 +2518,7 @@ function TicketsResource:change_type(ticket_id, body, opts) end
 ---@param body? intercom.CreateTicketRequest # sent as the JSON body
 ---@param opts? intercom.RequestOpts
 ---@return intercom.Ticket|nil result
----@return intercom.Error|nil err
+---@return intercom.ErrorObject|nil err
 ---@return intercom.Response|nil response
 function TicketsResource:create(body, opts) end
 
@@ -2526,7 +2526,7 @@ function TicketsResource:create(body, opts) end
 ---@param ticket_id string|integer
 ---@param opts? intercom.RequestOpts
 ---@return intercom.TicketDeleted|nil result
----@return intercom.Error|nil err
+---@return intercom.ErrorObject|nil err
 ---@return intercom.Response|nil response
 function TicketsResource:delete(ticket_id, opts) end
 
@@ -2534,7 +2534,7 @@ function TicketsResource:delete(ticket_id, opts) end
 ---@param body? intercom.CreateTicketRequest # sent as the JSON body
 ---@param opts? intercom.RequestOpts
 ---@return intercom.Jobs|nil result
----@return intercom.Error|nil err
+---@return intercom.ErrorObject|nil err
 ---@return intercom.Response|nil response
 function TicketsResource:enqueue_create(body, opts) end
 
@@ -2542,7 +2542,7 @@ function TicketsResource:enqueue_create(body, opts) end
 ---@param id string|integer
 ---@param opts? intercom.RequestOpts
 ---@return intercom.Ticket|nil result
----@return intercom.Error|nil err
+---@return intercom.ErrorObject|nil err
 ---@return intercom.Response|nil response
 function TicketsResource:get(id, opts) end
 
@@ -2551,7 +2551,7 @@ function TicketsResource:get(id, opts) end
 ---@param body? table # sent as the JSON body
 ---@param opts? intercom.RequestOpts
 ---@return intercom.Conversation|nil result
----@return intercom.Error|nil err
+---@return intercom.ErrorObject|nil err
 ---@return intercom.Response|nil response
 function TicketsResource:link_conversation(ticket_id, body, opts) end
 
@@ -2560,7 +2560,7 @@ function TicketsResource:link_conversation(ticket_id, body, opts) end
 ---@param body? intercom.ContactReplyTicketRequest|intercom.AdminReplyTicketRequest # sent as the JSON body
 ---@param opts? intercom.RequestOpts
 ---@return intercom.TicketReply|nil result
----@return intercom.Error|nil err
+---@return intercom.ErrorObject|nil err
 ---@return intercom.Response|nil response
 function TicketsResource:reply(id, body, opts) end
 
@@ -2568,7 +2568,7 @@ function TicketsResource:reply(id, body, opts) end
 ---@param body? intercom.SearchRequest # sent as the JSON body
 ---@param opts? intercom.RequestOpts
 ---@return intercom.Page|intercom.TicketList|nil result
----@return intercom.Error|nil err
+---@return intercom.ErrorObject|nil err
 ---@return intercom.Response|nil response
 function TicketsResource:search(body, opts) end
 
@@ -2583,7 +2583,7 @@ function TicketsResource:search_each(body, opts) end
 ---@param id string|integer
 ---@param opts? intercom.RequestOpts
 ---@return intercom.Conversation|nil result
----@return intercom.Error|nil err
+---@return intercom.ErrorObject|nil err
 ---@return intercom.Response|nil response
 function TicketsResource:unlink_conversation(ticket_id, id, opts) end
 
@@ -2592,7 +2592,7 @@ function TicketsResource:unlink_conversation(ticket_id, id, opts) end
 ---@param body? intercom.UpdateTicketRequest # sent as the JSON body
 ---@param opts? intercom.RequestOpts
 ---@return intercom.Ticket|nil result
----@return intercom.Error|nil err
+---@return intercom.ErrorObject|nil err
 ---@return intercom.Response|nil response
 function TicketsResource:update(id, body, opts) end
 
@@ -2603,7 +2603,7 @@ local VisitorsResource = {}
 ---@param params? intercom.params.retrieveVisitorWithUserId # sent as the query string
 ---@param opts? intercom.RequestOpts
 ---@return intercom.Visitor|nil result
----@return intercom.Error|nil err
+---@return intercom.ErrorObject|nil err
 ---@return intercom.Response|nil response
 function VisitorsResource:find(params, opts) end
 
@@ -2611,7 +2611,7 @@ function VisitorsResource:find(params, opts) end
 ---@param body? intercom.ConvertVisitorRequest # sent as the JSON body
 ---@param opts? intercom.RequestOpts
 ---@return intercom.Contact|nil result
----@return intercom.Error|nil err
+---@return intercom.ErrorObject|nil err
 ---@return intercom.Response|nil response
 function VisitorsResource:merge_to_contact(body, opts) end
 
@@ -2619,7 +2619,7 @@ function VisitorsResource:merge_to_contact(body, opts) end
 ---@param body? intercom.UpdateVisitorRequest # sent as the JSON body
 ---@param opts? intercom.RequestOpts
 ---@return intercom.Visitor|nil result
----@return intercom.Error|nil err
+---@return intercom.ErrorObject|nil err
 ---@return intercom.Response|nil response
 function VisitorsResource:update(body, opts) end
 
@@ -2630,6 +2630,6 @@ local WorkflowsResource = {}
 ---@param id string|integer
 ---@param opts? intercom.RequestOpts
 ---@return intercom.WorkflowExport|nil result
----@return intercom.Error|nil err
+---@return intercom.ErrorObject|nil err
 ---@return intercom.Response|nil response
 function WorkflowsResource:export(id, opts) end
