@@ -34,6 +34,13 @@ build = {
       },
       ["intercom"] = "lua/intercom.lua",
       ["intercom.attachment"] = "lua/intercom/attachment.lua",
+      ["intercom.cli.args"] = "lua/intercom/cli/args.lua",
+      ["intercom.cli.help"] = "lua/intercom/cli/help.lua",
+      ["intercom.cli.main"] = "lua/intercom/cli/main.lua",
+      ["intercom.cli.ops"] = "lua/intercom/cli/ops.lua",
+      ["intercom.cli.output"] = "lua/intercom/cli/output.lua",
+      ["intercom.cli.progress"] = "lua/intercom/cli/progress.lua",
+      ["intercom.cli.query"] = "lua/intercom/cli/query.lua",
       ["intercom.client"] = "lua/intercom/client.lua",
       ["intercom.download"] = "lua/intercom/download.lua",
       ["intercom.errors"] = "lua/intercom/errors.lua",
@@ -53,6 +60,9 @@ build = {
       ["intercom.transport.curl"] = "lua/intercom/transport/curl.lua",
       ["intercom.transport.ngx"] = "lua/intercom/transport/ngx.lua",
       ["intercom.transport.ngx_http"] = "lua/intercom/transport/ngx_http.lua",
+   },
+   install = {
+      bin = { intercom = "bin/intercom" },   -- the command line (docs/cli.md); luarocks wraps it
    },
    -- the LuaLS definitions, installed in the rock's folder: `luarocks show --rock-dir intercom`/types
    copy_directories = { "types" },
