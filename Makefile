@@ -8,7 +8,7 @@ PICFLAGS := -fPIC
 LDFLAGS  ?=
 # libcurl is not linked: the core dlopen()s it on first use (src/curlapi.h says why). Only its headers.
 CURL_CFLAGS := $(shell pkg-config --cflags libcurl 2>/dev/null)
-CURL_LIBS := -ldl
+CURL_LIBS := -ldl -lpthread
 
 LUA54_INC  ?= /usr/include/lua5.4
 LUAJIT_INC ?= /usr/include/luajit-2.1
