@@ -13,6 +13,8 @@
 --   nxt    the send time of the next slot: the slots left are spread evenly over the time left
 --   prb    while nothing is known, one request (the probe) goes alone, until its answer or this time
 --   free   1: the server answered without rate-limit headers; nothing to pace
+--   late   slots of this window spread into the guard before its end: if their requests are slow to go
+--          out, the server counts them in the next window, so that one starts with this many fewer
 --   roll   1: `rem` counts the slots taken since a window ended by itself (so its first answer lowers it);
 --          otherwise, with no window end known, `rem` is only the last answer's word
 --
@@ -25,35 +27,44 @@ local _M = {}
 -- Tunables, passed to every step (ARGV in Redis):
 _M.PARAMS = {
   margin = 0.05,   -- seconds after a window's end before its successor is used (the server's clock granularity)
+  guard = 0.1,     -- no slot is spread into the last this-many seconds of a window: a request sent then could
+                   -- reach the server in the next one, which would not have counted it. A client passes its
+                   -- own when its answers take longer (intercom.throttle)
   poll = 0.05,     -- how often a request waiting for the probe's answer asks again
   probe = 2,       -- seconds one probe may be out alone before another request may go
   ahead = 70,      -- a reset further away than this (Intercom's 10 s window plus the 60 s cap) is not trusted
 }
 
-_M.FIELDS = { "lim", "rem", "rst", "since", "nxt", "prb", "free", "roll" }
+_M.FIELDS = { "lim", "rem", "rst", "since", "nxt", "prb", "free", "roll", "late" }
 
 _M.SOURCE = [==[
--- acquire(s, now, P) -> wait, go, why, window
+-- acquire(s, now, P, guard) -> wait, go, why, window
 --   go == 1: a slot is taken; send after `wait` seconds. go == 0: ask again after `wait` seconds.
 --   why: "spread" (pacing inside the window), "reset" (budget spent: the window's end), "probe"
 --   (nothing known yet: one request at a time), "free" (the server reports no limit).
 --   window: the window the slot belongs to (its end, or -1 while unknown), for release.
-local function acquire(s, now, P)
+local function acquire(s, now, P, guard)
+  guard = guard or P.guard
   if s.free then return 0, 1, "free", -1 end
   if s.rst and now >= s.rst + P.margin then
     -- The window is over: its successor allows the whole limit (nil when never told: probe). Its end
     -- comes with the next answer; until then nothing is spread, the slots are just counted.
     s.rst, s.since, s.nxt, s.rem = nil, now, now, s.lim
-    if s.lim then s.roll = 1 end
+    if s.lim then
+      s.roll = 1
+      if s.late then s.rem = s.lim - s.late end
+    end
+    s.late = nil
   end
   local rem = s.rem
   if rem and rem > 0 then
     local at = now
     if s.nxt and s.nxt > at then at = s.nxt end
-    if s.rst and at >= s.rst then
+    if s.rst and at >= s.rst - guard then
       return s.rst + P.margin - now, 0, "reset", s.rst
     end
-    if s.rst then s.nxt = at + (s.rst - at) / rem else s.nxt = at end
+    if s.rst then s.nxt = at + (s.rst - guard - at) / rem else s.nxt = at end
+    if s.rst and at >= s.rst - 2 * guard then s.late = (s.late or 0) + 1 end
     s.rem = rem - 1
     return at - now, 1, "spread", s.rst or -1
   end

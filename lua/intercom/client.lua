@@ -57,6 +57,13 @@ end
 ---@field user_agent? string
 ---@field proxy? string                libcurl proxy
 ---@field ca_file? string              libcurl CA bundle
+---@field rate_limit? "auto"|false|intercom.RateLimitOpts  pace requests to the rate-limit budget (docs/rate-limits.md)
+
+---@class intercom.RateLimitOpts
+---@field shared string    "redis://HOST:PORT[/DB]" or "ngx.shared.NAME": one budget for every client using it
+---@field key? string      the budget's key (default: derived from a hash of the token)
+---@field timeout? number  seconds for each Redis step (default 0.25)
+---@field redis? table|false  a lua-resty-redis module, or false for the built-in client (nginx only)
 
 --- Creates a client. See options.CLIENT for the option names.
 ---@param opts intercom.ClientOpts|nil

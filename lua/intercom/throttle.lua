@@ -24,6 +24,7 @@
 
 local core = require "intercom.core"
 local memory = require "intercom.ratelimit.memory"
+local budget = require "intercom.budget"
 local retry = require "intercom.retry"
 
 local _M = {}
@@ -57,6 +58,8 @@ function _M.new(spec, log)
     key = type(spec) == "table" and spec.key or nil,
     log = log,
     offset = 0,
+    guard = budget.PARAMS.guard,   -- see `done`
+    rtt = nil,
     offset_known = false,
     seq = 0,
     inflight = {},            -- slot -> true
@@ -123,7 +126,7 @@ function Throttle:acquire(token, sleeper)
   local waited = 0
   while true do
     local now = self:now()
-    local wait, go, why, window = self:step("acquire", key, now)
+    local wait, go, why, window = self:step("acquire", key, now, self.guard)
     wait = tonumber(wait) or 0
     if wait > _M.MAX_WAIT then wait = _M.MAX_WAIT end
     if go == 1 then
@@ -132,11 +135,14 @@ function Throttle:acquire(token, sleeper)
       local slot = { seq = seq, key = key, sent = now + math.max(wait, 0), window = tonumber(window) or -1,
                      probe = why == "probe" and 1 or 0, wall = core.wall() + math.max(wait, 0) }
       self.inflight[slot] = true
-      if wait > 0 then
-        sleeper(wait, why, self.name)
-        waited = waited + wait
-      end
-      return slot, waited
+      if wait <= 0 then return slot, waited end
+      sleeper(wait, why, self.name)
+      waited = waited + wait
+      -- A loaded machine can wake a task late: a slot that would now go out at its window's very end
+      -- could reach the server in the next window, which did not count it. Then it goes back, unsent.
+      local late = slot.window > 0 and self:now() >= slot.window - self.guard / 2
+      if not late then return slot, waited end
+      self:fail(slot, false)
     end
     if wait < 0.001 then wait = 0.001 end
     sleeper(wait, why, self.name)
@@ -162,6 +168,13 @@ function Throttle:done(slot, rl, date)
   local inflight = self.inflight
   inflight[slot] = nil
   if date then self:clock(date, slot.wall) end
+  -- How long answers take (a moving average): a request needs about that long to reach the server, so
+  -- no slot is spread closer than that to a window's end (budget.PARAMS.guard, at least; at most 1 s).
+  local rtt = core.wall() - slot.wall
+  if rtt >= 0 then
+    self.rtt = self.rtt and (self.rtt * 0.8 + rtt * 0.2) or rtt
+    self.guard = math.min(1, math.max(budget.PARAMS.guard, 1.5 * self.rtt))
+  end
   local later, seq, key = 0, slot.seq, slot.key
   for other in pairs(inflight) do
     if other.seq > seq and other.key == key then later = later + 1 end

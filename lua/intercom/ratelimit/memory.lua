@@ -19,15 +19,15 @@ function _M.new(name)
   return setmetatable({ name = name or "local" }, Store)
 end
 
---- op: "acquire" (now) -> wait, go, why, window; "update" (now, R, T, L, later, sent) -> true;
+--- op: "acquire" (now, guard) -> wait, go, why, window; "update" (now, R, T, L, later, sent) -> true;
 --- "release" (now, sent, window, probe) -> true. Never fails.
-function Store:step(op, key, a, b, c, d, e, f)
+function Store.step(_, op, key, a, b, c, d, e, f)
   local s = records[key]
   if not s then
     s = {}
     records[key] = s
   end
-  if op == "acquire" then return budget.acquire(s, a, budget.PARAMS) end
+  if op == "acquire" then return budget.acquire(s, a, budget.PARAMS, b) end
   if op == "update" then
     budget.update(s, a, b, c, d, e, f, budget.PARAMS)
   else

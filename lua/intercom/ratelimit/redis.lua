@@ -26,23 +26,23 @@ _M.IDLE = 60                 -- seconds an idle pooled connection is kept
 -- The script: the budget's steps, then glue that loads the hash, runs one step and writes it back.
 -- Numbers travel as strings (Redis would truncate a Lua number reply to an integer).
 _M.SCRIPT = budget.SOURCE .. [==[
-local FIELDS = { "lim", "rem", "rst", "since", "nxt", "prb", "free", "roll" }
+local FIELDS = { "lim", "rem", "rst", "since", "nxt", "prb", "free", "roll", "late" }
 local key = KEYS[1]
 local P = { margin = tonumber(ARGV[1]), poll = tonumber(ARGV[2]), probe = tonumber(ARGV[3]),
-            ahead = tonumber(ARGV[4]) }
-local op, ttl = ARGV[5], tonumber(ARGV[6])
+            ahead = tonumber(ARGV[4]), guard = tonumber(ARGV[5]) }
+local op, ttl = ARGV[6], tonumber(ARGV[7])
 local function arg(i) return tonumber(ARGV[i]) end    -- "" (nil) gives nil
 local s = {}
 local raw = redis.call("HGETALL", key)
 for i = 1, #raw, 2 do s[raw[i]] = tonumber(raw[i + 1]) end
 local a, b, c, d = "", "", "", ""
 if op == "acquire" then
-  a, b, c, d = acquire(s, arg(7), P)
+  a, b, c, d = acquire(s, arg(8), P, arg(9))
 elseif op == "update" then
-  update(s, arg(7), arg(8), arg(9), arg(10), arg(11), arg(12), P)
+  update(s, arg(8), arg(9), arg(10), arg(11), arg(12), arg(13), P)
   a = "1"
 elseif op == "release" then
-  release(s, arg(7), arg(8), arg(9), arg(10))
+  release(s, arg(8), arg(9), arg(10), arg(11))
   a = "1"
 else
   return redis.error_reply("unknown step " .. tostring(op))
@@ -174,7 +174,8 @@ local function str(v) if v == nil then return "" end return string.format("%.17g
 
 -- EVALSHA, loading the script the first time and whenever Redis lost it (a restart, SCRIPT FLUSH).
 local function eval(self, conn, key, op, a, b, c, d, e, f)
-  local args = { 1, key, str(P.margin), str(P.poll), str(P.probe), str(P.ahead), op, str(_M.RECORD_TTL),
+  local args = { 1, key, str(P.margin), str(P.poll), str(P.probe), str(P.ahead), str(P.guard), op,
+                 str(_M.RECORD_TTL),
                  str(a), str(b), str(c), str(d), str(e), str(f) }
   for attempt = 1, 2 do
     if not self.sha then

@@ -33,7 +33,7 @@ local function pause()
 end
 
 local function run(s, op, a, b, c, d, e, f)
-  if op == "acquire" then return budget.acquire(s, a, budget.PARAMS) end
+  if op == "acquire" then return budget.acquire(s, a, budget.PARAMS, b) end
   if op == "update" then
     budget.update(s, a, b, c, d, e, f, budget.PARAMS)
   else
