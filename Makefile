@@ -8,7 +8,7 @@ PICFLAGS := -fPIC
 LDFLAGS  ?=
 # libcurl is not linked: the core dlopen()s it on first use (src/curlapi.h says why). Only its headers.
 CURL_CFLAGS := $(shell pkg-config --cflags libcurl 2>/dev/null)
-CURL_LIBS := -ldl
+CURL_LIBS := -ldl -lpthread
 
 LUA54_INC  ?= /usr/include/lua5.4
 LUAJIT_INC ?= /usr/include/luajit-2.1
@@ -23,8 +23,9 @@ PREFIX   ?= /usr/local
 LUA_VER  ?= 5.4
 LUA_LIBDIR ?= $(PREFIX)/lib/lua/$(LUA_VER)
 LUA_SHAREDIR ?= $(PREFIX)/share/lua/$(LUA_VER)
+BINDIR   ?= $(PREFIX)/bin
 
-.PHONY: all lua54 luajit deps test test-fast demo docs lint clean install check-memory bench
+.PHONY: all lua54 luajit deps test test-fast demo docs lint clean install check-memory bench rock rockspec
 
 all: lua54 luajit
 
@@ -63,17 +64,40 @@ bench: all
 	python3 bench/run.py
 
 lint: all
-	luacheck lua spec examples tools $(wildcard bench)
+	luacheck lua spec examples tools bin/intercom $(wildcard bench)
 	$(CC) $(WARN) -Werror -fsyntax-only -I$(LUA54_INC) $(SRC)
 	$(CC) $(WARN) -Werror -fsyntax-only -I$(LUAJIT_INC) $(SRC)
 
 install: lua54
-	install -d $(DESTDIR)$(LUA_LIBDIR)/intercom $(DESTDIR)$(LUA_SHAREDIR)
+	install -d $(DESTDIR)$(LUA_LIBDIR)/intercom $(DESTDIR)$(LUA_SHAREDIR) $(DESTDIR)$(BINDIR)
 	install -m 755 $(BUILD54)/intercom/core.so $(DESTDIR)$(LUA_LIBDIR)/intercom/core.so
 	cd lua && find . -name '*.lua' -exec install -D -m 644 {} $(DESTDIR)$(LUA_SHAREDIR)/{} \;
+	install -m 755 bin/intercom $(DESTDIR)$(BINDIR)/intercom
 
 clean:
 	rm -rf build
+
+# The release: rockspecs/intercom-$(VERSION)-1.rockspec is generated from intercom-scm-1.rockspec and
+# src/version.h (the one place the version is written) by `make rockspec`; spec/e2e/rockspec_spec.lua fails
+# when it is stale. `make rock` packs $(ROCK_DIR)/intercom-$(VERSION)-1.src.rock: that rockspec and the
+# source tarball it names, which `luarocks install` installs with no network (docs/install.md).
+VERSION  := $(shell sed -n 's/^#define IC_VERSION "\(.*\)"/\1/p' src/version.h)
+ROCK_DIR ?= build/rock
+ROCK_FILES := lua src types docs README.md intercom-scm-1.rockspec $(wildcard bin)
+
+rockspec:
+	lua5.4 tools/gen-rockspec.lua --write
+
+rock:
+	rm -rf $(ROCK_DIR) && mkdir -p $(ROCK_DIR)
+	lua5.4 tools/gen-rockspec.lua > $(ROCK_DIR)/intercom-$(VERSION)-1.rockspec
+	tar czf $(ROCK_DIR)/intercom-$(VERSION).tar.gz --transform 's,^,intercom-$(VERSION)/,' \
+	  --exclude='*.o' --exclude='*.so' $(ROCK_FILES)
+	luarocks --lua-version 5.4 lint $(ROCK_DIR)/intercom-$(VERSION)-1.rockspec
+	@# what `luarocks pack` makes (the rockspec and its source side by side in a zip), which cannot be
+	@# asked of it here: it fetches a relative source.url from inside a temporary folder
+	cd $(ROCK_DIR) && zip -q intercom-$(VERSION)-1.src.rock intercom-$(VERSION)-1.rockspec intercom-$(VERSION).tar.gz
+	@echo "made $(ROCK_DIR)/intercom-$(VERSION)-1.src.rock"
 
 # ---- reliability: fuzzing and memory checks (README, "Reliability") ---------------------------------------
 

@@ -45,7 +45,7 @@ _M.json = {
 }
 
 --- Creates a client. Options: token, region ("us"|"eu"|"au"), base_url, version, timeout,
---- connect_timeout, max_retries, transport, logger, user_agent, proxy, ca_file.
+--- connect_timeout, max_retries, transport, logger, user_agent, proxy, ca_file, rate_limit.
 ---@param opts intercom.ClientOpts|nil
 ---@return intercom.Client
 function _M.new(opts)

@@ -1,5 +1,6 @@
 /* luaopen_intercom_core: the C core of intercom-lua. Each file registers its own piece. */
 #include "core.h"
+#include "version.h"
 
 int luaopen_intercom_core(lua_State *L);
 
@@ -15,7 +16,7 @@ int luaopen_intercom_core(lua_State *L)
     ic_stream_register(L);
     ic_head_register(L);
     ic_escape_register(L);
-    lua_pushliteral(L, "0.1.0");
+    lua_pushliteral(L, IC_VERSION);
     lua_setfield(L, -2, "_VERSION");
     return 1;
 }

@@ -5,8 +5,8 @@
 -- It never carries the token: nothing here ever sees request headers, and `redact` removes it from what a
 -- server echoed back.
 
----@class intercom.Error
----@field kind "api"|"network"|"timeout"|"decode"|"rate_limited"
+---@class intercom.ErrorObject
+---@field kind "api"|"network"|"timeout"|"decode"|"rate_limited"|"too_large"
 ---@field status integer|nil      HTTP status, nil when no response arrived
 ---@field code string|nil         Intercom's error code, e.g. "not_found"
 ---@field message string          human-readable summary
@@ -22,7 +22,8 @@
 
 local _M = {}
 
-local KINDS = { api = true, network = true, timeout = true, decode = true, rate_limited = true }
+-- too_large: the answer passed max_response_bytes (docs/reliability.md); never retryable
+local KINDS = { api = true, network = true, timeout = true, decode = true, rate_limited = true, too_large = true }
 _M.KINDS = KINDS
 
 local Error = {}
@@ -47,8 +48,8 @@ end
 Error.__tostring = describe
 
 --- Builds an error object; `fields.kind` and `fields.message` are required.
----@param fields table the error's fields (see intercom.Error); the table becomes the error
----@return intercom.Error
+---@param fields table the error's fields (see intercom.ErrorObject); the table becomes the error
+---@return intercom.ErrorObject
 function _M.new(fields)
   assert(KINDS[fields.kind], "unknown error kind")
   fields.retryable = fields.retryable and true or false
@@ -67,9 +68,9 @@ end
 --- Replaces every occurrence of `secret` in the error's texts: a server or proxy that echoes the request's
 --- headers into its answer (debug pages, some WAF error pages) must not put the token into a log line.
 --- Covers the error's own strings, Intercom's `errors` list and the response headers.
----@param err intercom.Error
+---@param err intercom.ErrorObject
 ---@param secret string|nil
----@return intercom.Error
+---@return intercom.ErrorObject
 function _M.redact(err, secret)
   if type(secret) ~= "string" or #secret < MIN_SECRET then return err end
   local pattern = secret:gsub("%W", "%%%0")

@@ -62,8 +62,8 @@ end
 --- Adds Intercom's documented advice to the errors of a scroll (one open scroll per workspace;
 --- expiry after a minute). Other errors are returned unchanged.
 ---@param call table
----@param err intercom.Error|nil
----@return intercom.Error|nil
+---@param err intercom.ErrorObject|nil
+---@return intercom.ErrorObject|nil
 function _M.explain(call, err)
   if call.page ~= "scroll" or type(err) ~= "table" or err.kind ~= "api" then return err end
   local msg = type(err.message) == "string" and err.message or ""
@@ -185,7 +185,7 @@ function Page:has_next()
 end
 
 --- Fetches the next page: returns the Page, or nil at the end, or nil, err, response on failure.
----@return intercom.Page|nil, intercom.Error|nil, intercom.Response|nil
+---@return intercom.Page|nil, intercom.ErrorObject|nil, intercom.Response|nil
 function Page:next_page()
   local call, key = next_call(self)
   if not call then return nil end

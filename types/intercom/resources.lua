@@ -9,6 +9,7 @@
 ---@field headers? table<string, string> # extra headers; they replace a default of the same name
 ---@field query? table<string, any> # extra query parameters
 ---@field idempotent? boolean # true lets a POST be replayed after a 5xx or a dropped connection
+---@field max_response_bytes? integer # largest answer kept in memory, after decompression (too_large past it)
 
 ---@class intercom.DownloadOpts: intercom.RequestOpts
 ---@field output_file? string # stream the body to this file (via FILE.part); the result is a DownloadResult
@@ -156,7 +157,7 @@ local AdminsResource = {}
 ---@param body? table # sent as the JSON body
 ---@param opts? intercom.RequestOpts
 ---@return intercom.Admin|nil result
----@return intercom.Error|nil err
+---@return intercom.ErrorObject|nil err
 ---@return intercom.Response|nil response
 function AdminsResource:away(id, body, opts) end
 
@@ -164,14 +165,14 @@ function AdminsResource:away(id, body, opts) end
 ---@param id string|integer
 ---@param opts? intercom.RequestOpts
 ---@return intercom.Admin|nil result
----@return intercom.Error|nil err
+---@return intercom.ErrorObject|nil err
 ---@return intercom.Response|nil response
 function AdminsResource:find(id, opts) end
 
 --- Identify an admin: GET /me (identifyAdmin)
 ---@param opts? intercom.RequestOpts
 ---@return intercom.AdminWithApp|nil result
----@return intercom.Error|nil err
+---@return intercom.ErrorObject|nil err
 ---@return intercom.Response|nil response
 function AdminsResource:identify(opts) end
 
@@ -179,7 +180,7 @@ function AdminsResource:identify(opts) end
 ---@param params? intercom.params.listAdmins # sent as the query string
 ---@param opts? intercom.RequestOpts
 ---@return intercom.AdminList|nil result
----@return intercom.Error|nil err
+---@return intercom.ErrorObject|nil err
 ---@return intercom.Response|nil response
 function AdminsResource:list(params, opts) end
 
@@ -187,7 +188,7 @@ function AdminsResource:list(params, opts) end
 ---@param params? intercom.params.listActivityLogs # sent as the query string
 ---@param opts? intercom.RequestOpts
 ---@return intercom.Page|intercom.ActivityLogList|nil result
----@return intercom.Error|nil err
+---@return intercom.ErrorObject|nil err
 ---@return intercom.Response|nil response
 function AdminsResource:list_all_activity_logs(params, opts) end
 
@@ -204,7 +205,7 @@ local AiContentResource = {}
 ---@param body? intercom.CreateContentImportSourceRequest # sent as the JSON body
 ---@param opts? intercom.RequestOpts
 ---@return intercom.ContentImportSource|nil result
----@return intercom.Error|nil err
+---@return intercom.ErrorObject|nil err
 ---@return intercom.Response|nil response
 function AiContentResource:create_content_import_source(body, opts) end
 
@@ -212,7 +213,7 @@ function AiContentResource:create_content_import_source(body, opts) end
 ---@param body? intercom.CreateExternalPageRequest # sent as the JSON body
 ---@param opts? intercom.RequestOpts
 ---@return intercom.ExternalPage|nil result
----@return intercom.Error|nil err
+---@return intercom.ErrorObject|nil err
 ---@return intercom.Response|nil response
 function AiContentResource:create_external_page(body, opts) end
 
@@ -220,7 +221,7 @@ function AiContentResource:create_external_page(body, opts) end
 ---@param id string|integer
 ---@param opts? intercom.RequestOpts
 ---@return table|true|nil result
----@return intercom.Error|nil err
+---@return intercom.ErrorObject|nil err
 ---@return intercom.Response|nil response
 function AiContentResource:delete_content_import_source(id, opts) end
 
@@ -228,7 +229,7 @@ function AiContentResource:delete_content_import_source(id, opts) end
 ---@param id string|integer
 ---@param opts? intercom.RequestOpts
 ---@return intercom.ExternalPage|nil result
----@return intercom.Error|nil err
+---@return intercom.ErrorObject|nil err
 ---@return intercom.Response|nil response
 function AiContentResource:delete_external_page(id, opts) end
 
@@ -236,7 +237,7 @@ function AiContentResource:delete_external_page(id, opts) end
 ---@param id string|integer
 ---@param opts? intercom.RequestOpts
 ---@return intercom.ContentImportSource|nil result
----@return intercom.Error|nil err
+---@return intercom.ErrorObject|nil err
 ---@return intercom.Response|nil response
 function AiContentResource:get_content_import_source(id, opts) end
 
@@ -244,7 +245,7 @@ function AiContentResource:get_content_import_source(id, opts) end
 ---@param id string|integer
 ---@param opts? intercom.RequestOpts
 ---@return intercom.ExternalPage|nil result
----@return intercom.Error|nil err
+---@return intercom.ErrorObject|nil err
 ---@return intercom.Response|nil response
 function AiContentResource:get_external_page(id, opts) end
 
@@ -252,7 +253,7 @@ function AiContentResource:get_external_page(id, opts) end
 ---@param params? intercom.params.listContentImportSources # sent as the query string
 ---@param opts? intercom.RequestOpts
 ---@return intercom.Page|intercom.ContentImportSourcesList|nil result
----@return intercom.Error|nil err
+---@return intercom.ErrorObject|nil err
 ---@return intercom.Response|nil response
 function AiContentResource:list_content_import_sources(params, opts) end
 
@@ -266,7 +267,7 @@ function AiContentResource:list_content_import_sources_each(params, opts) end
 ---@param params? intercom.params.listExternalPages # sent as the query string
 ---@param opts? intercom.RequestOpts
 ---@return intercom.Page|intercom.ExternalPagesList|nil result
----@return intercom.Error|nil err
+---@return intercom.ErrorObject|nil err
 ---@return intercom.Response|nil response
 function AiContentResource:list_external_pages(params, opts) end
 
@@ -281,7 +282,7 @@ function AiContentResource:list_external_pages_each(params, opts) end
 ---@param body? intercom.UpdateContentImportSourceRequest # sent as the JSON body
 ---@param opts? intercom.RequestOpts
 ---@return intercom.ContentImportSource|nil result
----@return intercom.Error|nil err
+---@return intercom.ErrorObject|nil err
 ---@return intercom.Response|nil response
 function AiContentResource:update_content_import_source(id, body, opts) end
 
@@ -290,7 +291,7 @@ function AiContentResource:update_content_import_source(id, body, opts) end
 ---@param body? intercom.UpdateExternalPageRequest # sent as the JSON body
 ---@param opts? intercom.RequestOpts
 ---@return intercom.ExternalPage|nil result
----@return intercom.Error|nil err
+---@return intercom.ErrorObject|nil err
 ---@return intercom.Response|nil response
 function AiContentResource:update_external_page(id, body, opts) end
 
@@ -301,7 +302,7 @@ local ArticlesResource = {}
 ---@param body? intercom.CreateArticleRequest # sent as the JSON body
 ---@param opts? intercom.RequestOpts
 ---@return intercom.Article|nil result
----@return intercom.Error|nil err
+---@return intercom.ErrorObject|nil err
 ---@return intercom.Response|nil response
 function ArticlesResource:create(body, opts) end
 
@@ -309,7 +310,7 @@ function ArticlesResource:create(body, opts) end
 ---@param id string|integer
 ---@param opts? intercom.RequestOpts
 ---@return intercom.DeletedArticleObject|nil result
----@return intercom.Error|nil err
+---@return intercom.ErrorObject|nil err
 ---@return intercom.Response|nil response
 function ArticlesResource:delete(id, opts) end
 
@@ -317,7 +318,7 @@ function ArticlesResource:delete(id, opts) end
 ---@param id string|integer
 ---@param opts? intercom.RequestOpts
 ---@return intercom.Article|nil result
----@return intercom.Error|nil err
+---@return intercom.ErrorObject|nil err
 ---@return intercom.Response|nil response
 function ArticlesResource:find(id, opts) end
 
@@ -325,7 +326,7 @@ function ArticlesResource:find(id, opts) end
 ---@param params? intercom.params.listArticles # sent as the query string
 ---@param opts? intercom.RequestOpts
 ---@return intercom.Page|intercom.ArticleList|nil result
----@return intercom.Error|nil err
+---@return intercom.ErrorObject|nil err
 ---@return intercom.Response|nil response
 function ArticlesResource:list(params, opts) end
 
@@ -339,7 +340,7 @@ function ArticlesResource:each(params, opts) end
 ---@param params? intercom.params.searchArticles # sent as the query string
 ---@param opts? intercom.RequestOpts
 ---@return intercom.Page|intercom.ArticleSearchResponse|nil result
----@return intercom.Error|nil err
+---@return intercom.ErrorObject|nil err
 ---@return intercom.Response|nil response
 function ArticlesResource:search(params, opts) end
 
@@ -354,7 +355,7 @@ function ArticlesResource:search_each(params, opts) end
 ---@param body? intercom.UpdateArticleRequest # sent as the JSON body
 ---@param opts? intercom.RequestOpts
 ---@return intercom.Article|nil result
----@return intercom.Error|nil err
+---@return intercom.ErrorObject|nil err
 ---@return intercom.Response|nil response
 function ArticlesResource:update(id, body, opts) end
 
@@ -365,7 +366,7 @@ local CollectionsResource = {}
 ---@param body? intercom.CreateCollectionRequest # sent as the JSON body
 ---@param opts? intercom.RequestOpts
 ---@return intercom.Collection|nil result
----@return intercom.Error|nil err
+---@return intercom.ErrorObject|nil err
 ---@return intercom.Response|nil response
 function CollectionsResource:create(body, opts) end
 
@@ -373,7 +374,7 @@ function CollectionsResource:create(body, opts) end
 ---@param id string|integer
 ---@param opts? intercom.RequestOpts
 ---@return intercom.DeletedCollectionObject|nil result
----@return intercom.Error|nil err
+---@return intercom.ErrorObject|nil err
 ---@return intercom.Response|nil response
 function CollectionsResource:delete(id, opts) end
 
@@ -381,7 +382,7 @@ function CollectionsResource:delete(id, opts) end
 ---@param id string|integer
 ---@param opts? intercom.RequestOpts
 ---@return intercom.Collection|nil result
----@return intercom.Error|nil err
+---@return intercom.ErrorObject|nil err
 ---@return intercom.Response|nil response
 function CollectionsResource:find(id, opts) end
 
@@ -389,7 +390,7 @@ function CollectionsResource:find(id, opts) end
 ---@param params? intercom.params.listAllCollections # sent as the query string
 ---@param opts? intercom.RequestOpts
 ---@return intercom.Page|intercom.CollectionList|nil result
----@return intercom.Error|nil err
+---@return intercom.ErrorObject|nil err
 ---@return intercom.Response|nil response
 function CollectionsResource:list(params, opts) end
 
@@ -404,7 +405,7 @@ function CollectionsResource:each(params, opts) end
 ---@param body? intercom.UpdateCollectionRequest # sent as the JSON body
 ---@param opts? intercom.RequestOpts
 ---@return intercom.Collection|nil result
----@return intercom.Error|nil err
+---@return intercom.ErrorObject|nil err
 ---@return intercom.Response|nil response
 function CollectionsResource:update(id, body, opts) end
 
@@ -416,7 +417,7 @@ local CompaniesResource = {}
 ---@param body? table # sent as the JSON body
 ---@param opts? intercom.RequestOpts
 ---@return intercom.Company|nil result
----@return intercom.Error|nil err
+---@return intercom.ErrorObject|nil err
 ---@return intercom.Response|nil response
 function CompaniesResource:attach_contact(id, body, opts) end
 
@@ -424,7 +425,7 @@ function CompaniesResource:attach_contact(id, body, opts) end
 ---@param body? intercom.CreateOrUpdateCompanyRequest # sent as the JSON body
 ---@param opts? intercom.RequestOpts
 ---@return intercom.Company|nil result
----@return intercom.Error|nil err
+---@return intercom.ErrorObject|nil err
 ---@return intercom.Response|nil response
 function CompaniesResource:create_or_update(body, opts) end
 
@@ -432,7 +433,7 @@ function CompaniesResource:create_or_update(body, opts) end
 ---@param id string|integer
 ---@param opts? intercom.RequestOpts
 ---@return intercom.DeletedCompanyObject|nil result
----@return intercom.Error|nil err
+---@return intercom.ErrorObject|nil err
 ---@return intercom.Response|nil response
 function CompaniesResource:delete(id, opts) end
 
@@ -441,7 +442,7 @@ function CompaniesResource:delete(id, opts) end
 ---@param id string|integer
 ---@param opts? intercom.RequestOpts
 ---@return intercom.Company|nil result
----@return intercom.Error|nil err
+---@return intercom.ErrorObject|nil err
 ---@return intercom.Response|nil response
 function CompaniesResource:detach_contact(contact_id, id, opts) end
 
@@ -449,7 +450,7 @@ function CompaniesResource:detach_contact(contact_id, id, opts) end
 ---@param id string|integer
 ---@param opts? intercom.RequestOpts
 ---@return intercom.Company|nil result
----@return intercom.Error|nil err
+---@return intercom.ErrorObject|nil err
 ---@return intercom.Response|nil response
 function CompaniesResource:find(id, opts) end
 
@@ -457,7 +458,7 @@ function CompaniesResource:find(id, opts) end
 ---@param params? intercom.params.listAllCompanies # sent as the query string
 ---@param opts? intercom.RequestOpts
 ---@return intercom.Page|intercom.CompanyList|nil result
----@return intercom.Error|nil err
+---@return intercom.ErrorObject|nil err
 ---@return intercom.Response|nil response
 function CompaniesResource:list(params, opts) end
 
@@ -472,7 +473,7 @@ function CompaniesResource:each(params, opts) end
 ---@param params? intercom.params.ListAttachedContacts # sent as the query string
 ---@param opts? intercom.RequestOpts
 ---@return intercom.Page|intercom.CompanyAttachedContacts|nil result
----@return intercom.Error|nil err
+---@return intercom.ErrorObject|nil err
 ---@return intercom.Response|nil response
 function CompaniesResource:list_attached_contacts(id, params, opts) end
 
@@ -487,7 +488,7 @@ function CompaniesResource:list_attached_contacts_each(id, params, opts) end
 ---@param id string|integer
 ---@param opts? intercom.RequestOpts
 ---@return intercom.CompanyAttachedSegments|nil result
----@return intercom.Error|nil err
+---@return intercom.ErrorObject|nil err
 ---@return intercom.Response|nil response
 function CompaniesResource:list_attached_segments(id, opts) end
 
@@ -495,7 +496,7 @@ function CompaniesResource:list_attached_segments(id, opts) end
 ---@param params? intercom.params.retrieveCompany # sent as the query string
 ---@param opts? intercom.RequestOpts
 ---@return intercom.Page|intercom.CompanyList|nil result
----@return intercom.Error|nil err
+---@return intercom.ErrorObject|nil err
 ---@return intercom.Response|nil response
 function CompaniesResource:retrieve(params, opts) end
 
@@ -509,7 +510,7 @@ function CompaniesResource:retrieve_each(params, opts) end
 ---@param params? intercom.params.scrollOverAllCompanies # sent as the query string
 ---@param opts? intercom.RequestOpts
 ---@return intercom.Page|intercom.CompanyScroll|nil result
----@return intercom.Error|nil err
+---@return intercom.ErrorObject|nil err
 ---@return intercom.Response|nil response
 function CompaniesResource:scroll(params, opts) end
 
@@ -523,7 +524,7 @@ function CompaniesResource:scroll_each(params, opts) end
 ---@param id string|integer
 ---@param opts? intercom.RequestOpts
 ---@return intercom.Company|nil result
----@return intercom.Error|nil err
+---@return intercom.ErrorObject|nil err
 ---@return intercom.Response|nil response
 function CompaniesResource:update(id, opts) end
 
@@ -534,7 +535,7 @@ local ContactsResource = {}
 ---@param id string|integer
 ---@param opts? intercom.RequestOpts
 ---@return intercom.ContactArchived|nil result
----@return intercom.Error|nil err
+---@return intercom.ErrorObject|nil err
 ---@return intercom.Response|nil response
 function ContactsResource:archive(id, opts) end
 
@@ -543,7 +544,7 @@ function ContactsResource:archive(id, opts) end
 ---@param body? table # sent as the JSON body
 ---@param opts? intercom.RequestOpts
 ---@return intercom.SubscriptionType|nil result
----@return intercom.Error|nil err
+---@return intercom.ErrorObject|nil err
 ---@return intercom.Response|nil response
 function ContactsResource:attach_subscription(contact_id, body, opts) end
 
@@ -551,7 +552,7 @@ function ContactsResource:attach_subscription(contact_id, body, opts) end
 ---@param body? intercom.CreateContactRequest # sent as the JSON body
 ---@param opts? intercom.RequestOpts
 ---@return intercom.Contact|nil result
----@return intercom.Error|nil err
+---@return intercom.ErrorObject|nil err
 ---@return intercom.Response|nil response
 function ContactsResource:create(body, opts) end
 
@@ -559,7 +560,7 @@ function ContactsResource:create(body, opts) end
 ---@param id string|integer
 ---@param opts? intercom.RequestOpts
 ---@return intercom.ContactDeleted|nil result
----@return intercom.Error|nil err
+---@return intercom.ErrorObject|nil err
 ---@return intercom.Response|nil response
 function ContactsResource:delete(id, opts) end
 
@@ -568,7 +569,7 @@ function ContactsResource:delete(id, opts) end
 ---@param id string|integer
 ---@param opts? intercom.RequestOpts
 ---@return intercom.SubscriptionType|nil result
----@return intercom.Error|nil err
+---@return intercom.ErrorObject|nil err
 ---@return intercom.Response|nil response
 function ContactsResource:detach_subscription(contact_id, id, opts) end
 
@@ -576,7 +577,7 @@ function ContactsResource:detach_subscription(contact_id, id, opts) end
 ---@param id string|integer
 ---@param opts? intercom.RequestOpts
 ---@return intercom.Contact|nil result
----@return intercom.Error|nil err
+---@return intercom.ErrorObject|nil err
 ---@return intercom.Response|nil response
 function ContactsResource:find(id, opts) end
 
@@ -584,7 +585,7 @@ function ContactsResource:find(id, opts) end
 ---@param params? intercom.params.ListContacts # sent as the query string
 ---@param opts? intercom.RequestOpts
 ---@return intercom.Page|intercom.ContactList|nil result
----@return intercom.Error|nil err
+---@return intercom.ErrorObject|nil err
 ---@return intercom.Response|nil response
 function ContactsResource:list(params, opts) end
 
@@ -599,7 +600,7 @@ function ContactsResource:each(params, opts) end
 ---@param params? intercom.params.listCompaniesForAContact # sent as the query string
 ---@param opts? intercom.RequestOpts
 ---@return intercom.Page|intercom.ContactAttachedCompanies|nil result
----@return intercom.Error|nil err
+---@return intercom.ErrorObject|nil err
 ---@return intercom.Response|nil response
 function ContactsResource:list_attached_companies(id, params, opts) end
 
@@ -614,7 +615,7 @@ function ContactsResource:list_attached_companies_each(id, params, opts) end
 ---@param contact_id string|integer
 ---@param opts? intercom.RequestOpts
 ---@return intercom.ContactSegments|nil result
----@return intercom.Error|nil err
+---@return intercom.ErrorObject|nil err
 ---@return intercom.Response|nil response
 function ContactsResource:list_attached_segments(contact_id, opts) end
 
@@ -622,7 +623,7 @@ function ContactsResource:list_attached_segments(contact_id, opts) end
 ---@param contact_id string|integer
 ---@param opts? intercom.RequestOpts
 ---@return intercom.SubscriptionTypeList|nil result
----@return intercom.Error|nil err
+---@return intercom.ErrorObject|nil err
 ---@return intercom.Response|nil response
 function ContactsResource:list_attached_subscriptions(contact_id, opts) end
 
@@ -630,7 +631,7 @@ function ContactsResource:list_attached_subscriptions(contact_id, opts) end
 ---@param contact_id string|integer
 ---@param opts? intercom.RequestOpts
 ---@return intercom.TagList|nil result
----@return intercom.Error|nil err
+---@return intercom.ErrorObject|nil err
 ---@return intercom.Response|nil response
 function ContactsResource:list_attached_tags(contact_id, opts) end
 
@@ -638,7 +639,7 @@ function ContactsResource:list_attached_tags(contact_id, opts) end
 ---@param body? intercom.MergeContactsRequest # sent as the JSON body
 ---@param opts? intercom.RequestOpts
 ---@return intercom.Contact|nil result
----@return intercom.Error|nil err
+---@return intercom.ErrorObject|nil err
 ---@return intercom.Response|nil response
 function ContactsResource:merge_lead_in_user(body, opts) end
 
@@ -646,7 +647,7 @@ function ContactsResource:merge_lead_in_user(body, opts) end
 ---@param body? intercom.SearchRequest # sent as the JSON body
 ---@param opts? intercom.RequestOpts
 ---@return intercom.Page|intercom.ContactList|nil result
----@return intercom.Error|nil err
+---@return intercom.ErrorObject|nil err
 ---@return intercom.Response|nil response
 function ContactsResource:search(body, opts) end
 
@@ -660,7 +661,7 @@ function ContactsResource:search_each(body, opts) end
 ---@param id string|integer
 ---@param opts? intercom.RequestOpts
 ---@return intercom.ContactUnarchived|nil result
----@return intercom.Error|nil err
+---@return intercom.ErrorObject|nil err
 ---@return intercom.Response|nil response
 function ContactsResource:unarchive(id, opts) end
 
@@ -669,7 +670,7 @@ function ContactsResource:unarchive(id, opts) end
 ---@param body? intercom.UpdateContactRequest # sent as the JSON body
 ---@param opts? intercom.RequestOpts
 ---@return intercom.Contact|nil result
----@return intercom.Error|nil err
+---@return intercom.ErrorObject|nil err
 ---@return intercom.Response|nil response
 function ContactsResource:update(id, body, opts) end
 
@@ -681,7 +682,7 @@ local ConversationsResource = {}
 ---@param body? intercom.AttachContactToConversationRequest # sent as the JSON body
 ---@param opts? intercom.RequestOpts
 ---@return intercom.Conversation|nil result
----@return intercom.Error|nil err
+---@return intercom.ErrorObject|nil err
 ---@return intercom.Response|nil response
 function ConversationsResource:attach_contact_as_admin(id, body, opts) end
 
@@ -690,7 +691,7 @@ function ConversationsResource:attach_contact_as_admin(id, body, opts) end
 ---@param body? intercom.ConvertConversationToTicketRequest # sent as the JSON body
 ---@param opts? intercom.RequestOpts
 ---@return intercom.Ticket|nil result
----@return intercom.Error|nil err
+---@return intercom.ErrorObject|nil err
 ---@return intercom.Response|nil response
 function ConversationsResource:convert_to_ticket(id, body, opts) end
 
@@ -698,7 +699,7 @@ function ConversationsResource:convert_to_ticket(id, body, opts) end
 ---@param body? intercom.CreateConversationRequest # sent as the JSON body
 ---@param opts? intercom.RequestOpts
 ---@return intercom.Message|nil result
----@return intercom.Error|nil err
+---@return intercom.ErrorObject|nil err
 ---@return intercom.Response|nil response
 function ConversationsResource:create(body, opts) end
 
@@ -708,7 +709,7 @@ function ConversationsResource:create(body, opts) end
 ---@param body? intercom.DetachContactFromConversationRequest # sent as the JSON body
 ---@param opts? intercom.RequestOpts
 ---@return intercom.Conversation|nil result
----@return intercom.Error|nil err
+---@return intercom.ErrorObject|nil err
 ---@return intercom.Response|nil response
 function ConversationsResource:detach_contact_as_admin(conversation_id, contact_id, body, opts) end
 
@@ -717,7 +718,7 @@ function ConversationsResource:detach_contact_as_admin(conversation_id, contact_
 ---@param params? intercom.params.retrieveConversation # sent as the query string
 ---@param opts? intercom.RequestOpts
 ---@return intercom.Conversation|nil result
----@return intercom.Error|nil err
+---@return intercom.ErrorObject|nil err
 ---@return intercom.Response|nil response
 function ConversationsResource:find(id, params, opts) end
 
@@ -725,7 +726,7 @@ function ConversationsResource:find(id, params, opts) end
 ---@param params? intercom.params.listConversations # sent as the query string
 ---@param opts? intercom.RequestOpts
 ---@return intercom.Page|intercom.PaginatedResponse|nil result
----@return intercom.Error|nil err
+---@return intercom.ErrorObject|nil err
 ---@return intercom.Response|nil response
 function ConversationsResource:list(params, opts) end
 
@@ -740,7 +741,7 @@ function ConversationsResource:each(params, opts) end
 ---@param body? intercom.CloseConversationRequest|intercom.SnoozeConversationRequest|intercom.OpenConversationRequest|intercom.AssignConversationRequest # sent as the JSON body
 ---@param opts? intercom.RequestOpts
 ---@return intercom.Conversation|nil result
----@return intercom.Error|nil err
+---@return intercom.ErrorObject|nil err
 ---@return intercom.Response|nil response
 function ConversationsResource:manage(id, body, opts) end
 
@@ -748,7 +749,7 @@ function ConversationsResource:manage(id, body, opts) end
 ---@param body? intercom.RedactConversationRequest # sent as the JSON body
 ---@param opts? intercom.RequestOpts
 ---@return intercom.Conversation|nil result
----@return intercom.Error|nil err
+---@return intercom.ErrorObject|nil err
 ---@return intercom.Response|nil response
 function ConversationsResource:redact_conversation_part(body, opts) end
 
@@ -757,7 +758,7 @@ function ConversationsResource:redact_conversation_part(body, opts) end
 ---@param body? intercom.ReplyConversationRequest # sent as the JSON body
 ---@param opts? intercom.RequestOpts
 ---@return intercom.Conversation|nil result
----@return intercom.Error|nil err
+---@return intercom.ErrorObject|nil err
 ---@return intercom.Response|nil response
 function ConversationsResource:reply(id, body, opts) end
 
@@ -765,7 +766,7 @@ function ConversationsResource:reply(id, body, opts) end
 ---@param body? intercom.SearchRequest # sent as the JSON body
 ---@param opts? intercom.RequestOpts
 ---@return intercom.Page|intercom.ConversationList|nil result
----@return intercom.Error|nil err
+---@return intercom.ErrorObject|nil err
 ---@return intercom.Response|nil response
 function ConversationsResource:search(body, opts) end
 
@@ -780,7 +781,7 @@ function ConversationsResource:search_each(body, opts) end
 ---@param body? intercom.UpdateConversationRequest # sent as the JSON body
 ---@param opts? intercom.RequestOpts
 ---@return intercom.Conversation|nil result
----@return intercom.Error|nil err
+---@return intercom.ErrorObject|nil err
 ---@return intercom.Response|nil response
 function ConversationsResource:update(id, body, opts) end
 
@@ -791,7 +792,7 @@ local DataAttributesResource = {}
 ---@param body? intercom.CreateDataAttributeRequest # sent as the JSON body
 ---@param opts? intercom.RequestOpts
 ---@return intercom.DataAttribute|nil result
----@return intercom.Error|nil err
+---@return intercom.ErrorObject|nil err
 ---@return intercom.Response|nil response
 function DataAttributesResource:create(body, opts) end
 
@@ -799,7 +800,7 @@ function DataAttributesResource:create(body, opts) end
 ---@param params? intercom.params.lisDataAttributes # sent as the query string
 ---@param opts? intercom.RequestOpts
 ---@return intercom.DataAttributeList|nil result
----@return intercom.Error|nil err
+---@return intercom.ErrorObject|nil err
 ---@return intercom.Response|nil response
 function DataAttributesResource:list(params, opts) end
 
@@ -808,7 +809,7 @@ function DataAttributesResource:list(params, opts) end
 ---@param body? intercom.UpdateDataAttributeRequest # sent as the JSON body
 ---@param opts? intercom.RequestOpts
 ---@return intercom.DataAttribute|nil result
----@return intercom.Error|nil err
+---@return intercom.ErrorObject|nil err
 ---@return intercom.Response|nil response
 function DataAttributesResource:update(id, body, opts) end
 
@@ -819,7 +820,7 @@ local DataExportResource = {}
 ---@param job_identifier string|integer
 ---@param opts? intercom.RequestOpts
 ---@return intercom.DataExport|nil result
----@return intercom.Error|nil err
+---@return intercom.ErrorObject|nil err
 ---@return intercom.Response|nil response
 function DataExportResource:cancel(job_identifier, opts) end
 
@@ -827,7 +828,7 @@ function DataExportResource:cancel(job_identifier, opts) end
 ---@param body? intercom.CreateDataExportsRequest # sent as the JSON body
 ---@param opts? intercom.RequestOpts
 ---@return intercom.DataExport|nil result
----@return intercom.Error|nil err
+---@return intercom.ErrorObject|nil err
 ---@return intercom.Response|nil response
 function DataExportResource:create(body, opts) end
 
@@ -835,7 +836,7 @@ function DataExportResource:create(body, opts) end
 ---@param job_identifier string|integer
 ---@param opts? intercom.DownloadOpts
 ---@return string|intercom.DownloadResult|nil result
----@return intercom.Error|nil err
+---@return intercom.ErrorObject|nil err
 ---@return intercom.Response|nil response
 function DataExportResource:download(job_identifier, opts) end
 
@@ -843,7 +844,7 @@ function DataExportResource:download(job_identifier, opts) end
 ---@param job_identifier string|integer
 ---@param opts? intercom.RequestOpts
 ---@return intercom.DataExport|nil result
----@return intercom.Error|nil err
+---@return intercom.ErrorObject|nil err
 ---@return intercom.Response|nil response
 function DataExportResource:find(job_identifier, opts) end
 
@@ -854,7 +855,7 @@ local EventsResource = {}
 ---@param body? intercom.CreateDataEventRequest # sent as the JSON body
 ---@param opts? intercom.RequestOpts
 ---@return table|true|nil result
----@return intercom.Error|nil err
+---@return intercom.ErrorObject|nil err
 ---@return intercom.Response|nil response
 function EventsResource:create(body, opts) end
 
@@ -862,7 +863,7 @@ function EventsResource:create(body, opts) end
 ---@param params? intercom.params.lisDataEvents # sent as the query string
 ---@param opts? intercom.RequestOpts
 ---@return intercom.DataEventSummary|nil result
----@return intercom.Error|nil err
+---@return intercom.ErrorObject|nil err
 ---@return intercom.Response|nil response
 function EventsResource:list(params, opts) end
 
@@ -870,7 +871,7 @@ function EventsResource:list(params, opts) end
 ---@param body? intercom.CreateDataEventSummariesRequest # sent as the JSON body
 ---@param opts? intercom.RequestOpts
 ---@return table|true|nil result
----@return intercom.Error|nil err
+---@return intercom.ErrorObject|nil err
 ---@return intercom.Response|nil response
 function EventsResource:summaries(body, opts) end
 
@@ -881,14 +882,14 @@ local HelpCentersResource = {}
 ---@param id string|integer
 ---@param opts? intercom.RequestOpts
 ---@return intercom.HelpCenter|nil result
----@return intercom.Error|nil err
+---@return intercom.ErrorObject|nil err
 ---@return intercom.Response|nil response
 function HelpCentersResource:find(id, opts) end
 
 --- List all Help Centers: GET /help_center/help_centers (listHelpCenters)
 ---@param opts? intercom.RequestOpts
 ---@return intercom.HelpCenterList|nil result
----@return intercom.Error|nil err
+---@return intercom.ErrorObject|nil err
 ---@return intercom.Response|nil response
 function HelpCentersResource:list(opts) end
 
@@ -899,7 +900,7 @@ local MessagesResource = {}
 ---@param body? intercom.CreateMessageRequest # sent as the JSON body
 ---@param opts? intercom.RequestOpts
 ---@return intercom.Message|nil result
----@return intercom.Error|nil err
+---@return intercom.ErrorObject|nil err
 ---@return intercom.Response|nil response
 function MessagesResource:create(body, opts) end
 
@@ -910,7 +911,7 @@ local NewsFeedsResource = {}
 ---@param id string|integer
 ---@param opts? intercom.RequestOpts
 ---@return intercom.Newsfeed|nil result
----@return intercom.Error|nil err
+---@return intercom.ErrorObject|nil err
 ---@return intercom.Response|nil response
 function NewsFeedsResource:find(id, opts) end
 
@@ -918,7 +919,7 @@ function NewsFeedsResource:find(id, opts) end
 ---@param params? intercom.params.listNewsfeeds # sent as the query string
 ---@param opts? intercom.RequestOpts
 ---@return intercom.Page|intercom.PaginatedResponse|nil result
----@return intercom.Error|nil err
+---@return intercom.ErrorObject|nil err
 ---@return intercom.Response|nil response
 function NewsFeedsResource:list(params, opts) end
 
@@ -933,7 +934,7 @@ function NewsFeedsResource:each(params, opts) end
 ---@param params? intercom.params.listLiveNewsfeedItems # sent as the query string
 ---@param opts? intercom.RequestOpts
 ---@return intercom.Page|intercom.PaginatedResponse|nil result
----@return intercom.Error|nil err
+---@return intercom.ErrorObject|nil err
 ---@return intercom.Response|nil response
 function NewsFeedsResource:list_items(id, params, opts) end
 
@@ -951,7 +952,7 @@ local NewsItemsResource = {}
 ---@param body? intercom.NewsItemRequest # sent as the JSON body
 ---@param opts? intercom.RequestOpts
 ---@return intercom.NewsItem|nil result
----@return intercom.Error|nil err
+---@return intercom.ErrorObject|nil err
 ---@return intercom.Response|nil response
 function NewsItemsResource:create(body, opts) end
 
@@ -959,7 +960,7 @@ function NewsItemsResource:create(body, opts) end
 ---@param id string|integer
 ---@param opts? intercom.RequestOpts
 ---@return intercom.DeletedObject|nil result
----@return intercom.Error|nil err
+---@return intercom.ErrorObject|nil err
 ---@return intercom.Response|nil response
 function NewsItemsResource:delete(id, opts) end
 
@@ -967,7 +968,7 @@ function NewsItemsResource:delete(id, opts) end
 ---@param id string|integer
 ---@param opts? intercom.RequestOpts
 ---@return intercom.NewsItem|nil result
----@return intercom.Error|nil err
+---@return intercom.ErrorObject|nil err
 ---@return intercom.Response|nil response
 function NewsItemsResource:find(id, opts) end
 
@@ -975,7 +976,7 @@ function NewsItemsResource:find(id, opts) end
 ---@param params? intercom.params.listNewsItems # sent as the query string
 ---@param opts? intercom.RequestOpts
 ---@return intercom.Page|intercom.PaginatedResponse|nil result
----@return intercom.Error|nil err
+---@return intercom.ErrorObject|nil err
 ---@return intercom.Response|nil response
 function NewsItemsResource:list(params, opts) end
 
@@ -990,7 +991,7 @@ function NewsItemsResource:each(params, opts) end
 ---@param body? intercom.NewsItemRequest # sent as the JSON body
 ---@param opts? intercom.RequestOpts
 ---@return intercom.NewsItem|nil result
----@return intercom.Error|nil err
+---@return intercom.ErrorObject|nil err
 ---@return intercom.Response|nil response
 function NewsItemsResource:update(id, body, opts) end
 
@@ -1002,7 +1003,7 @@ local NotesResource = {}
 ---@param body? table # sent as the JSON body
 ---@param opts? intercom.RequestOpts
 ---@return intercom.Note|nil result
----@return intercom.Error|nil err
+---@return intercom.ErrorObject|nil err
 ---@return intercom.Response|nil response
 function NotesResource:create(id, body, opts) end
 
@@ -1010,7 +1011,7 @@ function NotesResource:create(id, body, opts) end
 ---@param id string|integer
 ---@param opts? intercom.RequestOpts
 ---@return intercom.Note|nil result
----@return intercom.Error|nil err
+---@return intercom.ErrorObject|nil err
 ---@return intercom.Response|nil response
 function NotesResource:find(id, opts) end
 
@@ -1019,7 +1020,7 @@ function NotesResource:find(id, opts) end
 ---@param params? intercom.params.listNotes # sent as the query string
 ---@param opts? intercom.RequestOpts
 ---@return intercom.Page|intercom.NoteList|nil result
----@return intercom.Error|nil err
+---@return intercom.ErrorObject|nil err
 ---@return intercom.Response|nil response
 function NotesResource:list(id, params, opts) end
 
@@ -1037,7 +1038,7 @@ local PhoneCallRedirectsResource = {}
 ---@param body? intercom.CreatePhoneSwitchRequest # sent as the JSON body
 ---@param opts? intercom.RequestOpts
 ---@return intercom.PhoneSwitch|nil result
----@return intercom.Error|nil err
+---@return intercom.ErrorObject|nil err
 ---@return intercom.Response|nil response
 function PhoneCallRedirectsResource:create(body, opts) end
 
@@ -1048,7 +1049,7 @@ local SegmentsResource = {}
 ---@param id string|integer
 ---@param opts? intercom.RequestOpts
 ---@return intercom.Segment|nil result
----@return intercom.Error|nil err
+---@return intercom.ErrorObject|nil err
 ---@return intercom.Response|nil response
 function SegmentsResource:find(id, opts) end
 
@@ -1056,7 +1057,7 @@ function SegmentsResource:find(id, opts) end
 ---@param params? intercom.params.listSegments # sent as the query string
 ---@param opts? intercom.RequestOpts
 ---@return intercom.Page|intercom.SegmentList|nil result
----@return intercom.Error|nil err
+---@return intercom.ErrorObject|nil err
 ---@return intercom.Response|nil response
 function SegmentsResource:list(params, opts) end
 
@@ -1072,7 +1073,7 @@ local SubscriptionTypesResource = {}
 --- List subscription types: GET /subscription_types (listSubscriptionTypes)
 ---@param opts? intercom.RequestOpts
 ---@return intercom.SubscriptionTypeList|nil result
----@return intercom.Error|nil err
+---@return intercom.ErrorObject|nil err
 ---@return intercom.Response|nil response
 function SubscriptionTypesResource:list(opts) end
 
@@ -1083,7 +1084,7 @@ local TagsResource = {}
 ---@param body? intercom.CreateOrUpdateTagRequest|intercom.TagCompanyRequest|intercom.UntagCompanyRequest|intercom.TagMultipleUsersRequest # sent as the JSON body
 ---@param opts? intercom.RequestOpts
 ---@return intercom.TagBasic|nil result
----@return intercom.Error|nil err
+---@return intercom.ErrorObject|nil err
 ---@return intercom.Response|nil response
 function TagsResource:create(body, opts) end
 
@@ -1091,7 +1092,7 @@ function TagsResource:create(body, opts) end
 ---@param id string|integer
 ---@param opts? intercom.RequestOpts
 ---@return table|true|nil result
----@return intercom.Error|nil err
+---@return intercom.ErrorObject|nil err
 ---@return intercom.Response|nil response
 function TagsResource:delete(id, opts) end
 
@@ -1099,14 +1100,14 @@ function TagsResource:delete(id, opts) end
 ---@param id string|integer
 ---@param opts? intercom.RequestOpts
 ---@return intercom.TagBasic|nil result
----@return intercom.Error|nil err
+---@return intercom.ErrorObject|nil err
 ---@return intercom.Response|nil response
 function TagsResource:find(id, opts) end
 
 --- List all tags: GET /tags (listTags)
 ---@param opts? intercom.RequestOpts
 ---@return intercom.TagList|nil result
----@return intercom.Error|nil err
+---@return intercom.ErrorObject|nil err
 ---@return intercom.Response|nil response
 function TagsResource:list(opts) end
 
@@ -1115,7 +1116,7 @@ function TagsResource:list(opts) end
 ---@param body? table # sent as the JSON body
 ---@param opts? intercom.RequestOpts
 ---@return intercom.Tag|nil result
----@return intercom.Error|nil err
+---@return intercom.ErrorObject|nil err
 ---@return intercom.Response|nil response
 function TagsResource:tag_contact(contact_id, body, opts) end
 
@@ -1124,7 +1125,7 @@ function TagsResource:tag_contact(contact_id, body, opts) end
 ---@param body? table # sent as the JSON body
 ---@param opts? intercom.RequestOpts
 ---@return intercom.Tag|nil result
----@return intercom.Error|nil err
+---@return intercom.ErrorObject|nil err
 ---@return intercom.Response|nil response
 function TagsResource:tag_conversation(conversation_id, body, opts) end
 
@@ -1133,7 +1134,7 @@ function TagsResource:tag_conversation(conversation_id, body, opts) end
 ---@param body? table # sent as the JSON body
 ---@param opts? intercom.RequestOpts
 ---@return intercom.Tag|nil result
----@return intercom.Error|nil err
+---@return intercom.ErrorObject|nil err
 ---@return intercom.Response|nil response
 function TagsResource:tag_ticket(ticket_id, body, opts) end
 
@@ -1142,7 +1143,7 @@ function TagsResource:tag_ticket(ticket_id, body, opts) end
 ---@param id string|integer
 ---@param opts? intercom.RequestOpts
 ---@return intercom.Tag|nil result
----@return intercom.Error|nil err
+---@return intercom.ErrorObject|nil err
 ---@return intercom.Response|nil response
 function TagsResource:untag_contact(contact_id, id, opts) end
 
@@ -1152,7 +1153,7 @@ function TagsResource:untag_contact(contact_id, id, opts) end
 ---@param body? table # sent as the JSON body
 ---@param opts? intercom.RequestOpts
 ---@return intercom.Tag|nil result
----@return intercom.Error|nil err
+---@return intercom.ErrorObject|nil err
 ---@return intercom.Response|nil response
 function TagsResource:untag_conversation(conversation_id, id, body, opts) end
 
@@ -1162,7 +1163,7 @@ function TagsResource:untag_conversation(conversation_id, id, body, opts) end
 ---@param body? table # sent as the JSON body
 ---@param opts? intercom.RequestOpts
 ---@return intercom.Tag|nil result
----@return intercom.Error|nil err
+---@return intercom.ErrorObject|nil err
 ---@return intercom.Response|nil response
 function TagsResource:untag_ticket(ticket_id, id, body, opts) end
 
@@ -1173,14 +1174,14 @@ local TeamsResource = {}
 ---@param id string|integer
 ---@param opts? intercom.RequestOpts
 ---@return intercom.Team|nil result
----@return intercom.Error|nil err
+---@return intercom.ErrorObject|nil err
 ---@return intercom.Response|nil response
 function TeamsResource:find(id, opts) end
 
 --- List all teams: GET /teams (listTeams)
 ---@param opts? intercom.RequestOpts
 ---@return intercom.TeamList|nil result
----@return intercom.Error|nil err
+---@return intercom.ErrorObject|nil err
 ---@return intercom.Response|nil response
 function TeamsResource:list(opts) end
 
@@ -1190,7 +1191,7 @@ local TicketStatesResource = {}
 --- List all ticket states: GET /ticket_states (listTicketStates)
 ---@param opts? intercom.RequestOpts
 ---@return intercom.TicketStateList|nil result
----@return intercom.Error|nil err
+---@return intercom.ErrorObject|nil err
 ---@return intercom.Response|nil response
 function TicketStatesResource:list(opts) end
 
@@ -1202,7 +1203,7 @@ local TicketTypesResource = {}
 ---@param body? intercom.CreateTicketTypeRequest # sent as the JSON body
 ---@param opts? intercom.RequestOpts
 ---@return intercom.TicketType|nil result
----@return intercom.Error|nil err
+---@return intercom.ErrorObject|nil err
 ---@return intercom.Response|nil response
 function TicketTypesResource:create(body, opts) end
 
@@ -1210,14 +1211,14 @@ function TicketTypesResource:create(body, opts) end
 ---@param id string|integer
 ---@param opts? intercom.RequestOpts
 ---@return intercom.TicketType|nil result
----@return intercom.Error|nil err
+---@return intercom.ErrorObject|nil err
 ---@return intercom.Response|nil response
 function TicketTypesResource:get(id, opts) end
 
 --- List all ticket types: GET /ticket_types (listTicketTypes)
 ---@param opts? intercom.RequestOpts
 ---@return intercom.TicketTypeList|nil result
----@return intercom.Error|nil err
+---@return intercom.ErrorObject|nil err
 ---@return intercom.Response|nil response
 function TicketTypesResource:list(opts) end
 
@@ -1226,7 +1227,7 @@ function TicketTypesResource:list(opts) end
 ---@param body? intercom.UpdateTicketTypeRequest # sent as the JSON body
 ---@param opts? intercom.RequestOpts
 ---@return intercom.TicketType|nil result
----@return intercom.Error|nil err
+---@return intercom.ErrorObject|nil err
 ---@return intercom.Response|nil response
 function TicketTypesResource:update(id, body, opts) end
 
@@ -1238,7 +1239,7 @@ local TicketTypesAttributesResource = {}
 ---@param body? intercom.CreateTicketTypeAttributeRequest # sent as the JSON body
 ---@param opts? intercom.RequestOpts
 ---@return intercom.TicketTypeAttribute|nil result
----@return intercom.Error|nil err
+---@return intercom.ErrorObject|nil err
 ---@return intercom.Response|nil response
 function TicketTypesAttributesResource:create(ticket_type_id, body, opts) end
 
@@ -1248,7 +1249,7 @@ function TicketTypesAttributesResource:create(ticket_type_id, body, opts) end
 ---@param body? intercom.UpdateTicketTypeAttributeRequest # sent as the JSON body
 ---@param opts? intercom.RequestOpts
 ---@return intercom.TicketTypeAttribute|nil result
----@return intercom.Error|nil err
+---@return intercom.ErrorObject|nil err
 ---@return intercom.Response|nil response
 function TicketTypesAttributesResource:update(ticket_type_id, id, body, opts) end
 
@@ -1259,7 +1260,7 @@ local TicketsResource = {}
 ---@param body? intercom.CreateTicketRequest # sent as the JSON body
 ---@param opts? intercom.RequestOpts
 ---@return intercom.Ticket|nil result
----@return intercom.Error|nil err
+---@return intercom.ErrorObject|nil err
 ---@return intercom.Response|nil response
 function TicketsResource:create(body, opts) end
 
@@ -1267,7 +1268,7 @@ function TicketsResource:create(body, opts) end
 ---@param id string|integer
 ---@param opts? intercom.RequestOpts
 ---@return intercom.Ticket|nil result
----@return intercom.Error|nil err
+---@return intercom.ErrorObject|nil err
 ---@return intercom.Response|nil response
 function TicketsResource:get(id, opts) end
 
@@ -1276,7 +1277,7 @@ function TicketsResource:get(id, opts) end
 ---@param body? intercom.ContactReplyTicketRequest|intercom.AdminReplyTicketRequest # sent as the JSON body
 ---@param opts? intercom.RequestOpts
 ---@return intercom.TicketReply|nil result
----@return intercom.Error|nil err
+---@return intercom.ErrorObject|nil err
 ---@return intercom.Response|nil response
 function TicketsResource:reply(id, body, opts) end
 
@@ -1284,7 +1285,7 @@ function TicketsResource:reply(id, body, opts) end
 ---@param body? intercom.SearchRequest # sent as the JSON body
 ---@param opts? intercom.RequestOpts
 ---@return intercom.Page|intercom.TicketList|nil result
----@return intercom.Error|nil err
+---@return intercom.ErrorObject|nil err
 ---@return intercom.Response|nil response
 function TicketsResource:search(body, opts) end
 
@@ -1299,7 +1300,7 @@ function TicketsResource:search_each(body, opts) end
 ---@param body? intercom.UpdateTicketRequest # sent as the JSON body
 ---@param opts? intercom.RequestOpts
 ---@return intercom.Ticket|nil result
----@return intercom.Error|nil err
+---@return intercom.ErrorObject|nil err
 ---@return intercom.Response|nil response
 function TicketsResource:update(id, body, opts) end
 
@@ -1310,7 +1311,7 @@ local VisitorsResource = {}
 ---@param params? intercom.params.retrieveVisitorWithUserId # sent as the query string
 ---@param opts? intercom.RequestOpts
 ---@return intercom.Visitor|nil result
----@return intercom.Error|nil err
+---@return intercom.ErrorObject|nil err
 ---@return intercom.Response|nil response
 function VisitorsResource:find(params, opts) end
 
@@ -1318,7 +1319,7 @@ function VisitorsResource:find(params, opts) end
 ---@param body? intercom.ConvertVisitorRequest # sent as the JSON body
 ---@param opts? intercom.RequestOpts
 ---@return intercom.Contact|nil result
----@return intercom.Error|nil err
+---@return intercom.ErrorObject|nil err
 ---@return intercom.Response|nil response
 function VisitorsResource:merge_to_contact(body, opts) end
 
@@ -1326,6 +1327,6 @@ function VisitorsResource:merge_to_contact(body, opts) end
 ---@param body? intercom.UpdateVisitorRequest # sent as the JSON body
 ---@param opts? intercom.RequestOpts
 ---@return intercom.Visitor|nil result
----@return intercom.Error|nil err
+---@return intercom.ErrorObject|nil err
 ---@return intercom.Response|nil response
 function VisitorsResource:update(body, opts) end
