@@ -15,6 +15,10 @@
 --   free   1: the server answered without rate-limit headers; nothing to pace
 --   late   slots of this window spread into the guard before its end: if their requests are slow to go
 --          out, the server counts them in the next window, so that one starts with this many fewer
+--   last   the end of the window before the current one (kept across a roll) and
+--   len    the shortest distance seen between two window ends: the window's length, for spreading the
+--          slots of a window whose end is not told yet (a burst would put many requests in flight at
+--          once, and the server counts those in an order nobody knows)
 --   roll   1: `rem` counts the slots taken since a window ended by itself (so its first answer lowers it);
 --          otherwise, with no window end known, `rem` is only the last answer's word
 --
@@ -35,7 +39,7 @@ _M.PARAMS = {
   ahead = 70,      -- a reset further away than this (Intercom's 10 s window plus the 60 s cap) is not trusted
 }
 
-_M.FIELDS = { "lim", "rem", "rst", "since", "nxt", "prb", "free", "roll", "late" }
+_M.FIELDS = { "lim", "rem", "rst", "since", "nxt", "prb", "free", "roll", "late", "last", "len" }
 
 _M.SOURCE = [==[
 -- acquire(s, now, P, guard) -> wait, go, why, window
@@ -49,7 +53,7 @@ local function acquire(s, now, P, guard)
   if s.rst and now >= s.rst + P.margin then
     -- The window is over: its successor allows the whole limit (nil when never told: probe). Its end
     -- comes with the next answer; until then nothing is spread, the slots are just counted.
-    s.rst, s.since, s.nxt, s.rem = nil, now, now, s.lim
+    s.last, s.rst, s.since, s.nxt, s.rem = s.rst, nil, now, now, s.lim
     if s.lim then
       s.roll = 1
       if s.late then s.rem = s.lim - s.late end
@@ -63,8 +67,9 @@ local function acquire(s, now, P, guard)
     if s.rst and at >= s.rst - guard then
       return s.rst + P.margin - now, 0, "reset", s.rst
     end
-    if s.rst then s.nxt = at + (s.rst - guard - at) / rem else s.nxt = at end
-    if s.rst and at >= s.rst - 2 * guard then s.late = (s.late or 0) + 1 end
+    local stop = s.rst or (s.len and s.since and s.since + s.len)   -- the window's end, told or expected
+    if stop and stop - guard > at then s.nxt = at + (stop - guard - at) / rem else s.nxt = at end
+    if s.rst and at >= s.rst - 1.5 * guard then s.late = (s.late or 0) + 1 end
     s.rem = rem - 1
     return at - now, 1, "spread", s.rst or -1
   end
@@ -105,6 +110,11 @@ local function update(s, now, R, T, L, later, sent, P)
     -- end takes the answer of its probe (the only request out), or it could never grow again.
     if not s.rem or (not s.rst and s.rem <= 0) or est < s.rem then s.rem = est end
     return
+  end
+  local before = s.rst or s.last
+  if before and T > before then
+    local d = T - before
+    if not s.len or d < s.len then s.len = d end
   end
   if not s.rst then
     if s.roll and s.rem and s.rem < est then est = s.rem end  -- slots taken since the window began count

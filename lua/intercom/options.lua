@@ -211,8 +211,8 @@ checkers.rate_limit = function(v, name)
     return copy
   end
   if v ~= "auto" and v ~= false then
-    fail(name, "expected \"auto\", false or { shared = \"redis://HOST:PORT\" | \"ngx.shared.NAME\" }, got "
-      .. tostring(v))
+    fail(name, "expected \"auto\" or false, got " .. tostring(v)
+      .. " (or a shared budget: { shared = \"redis://HOST:PORT\" | \"ngx.shared.NAME\" })")
   end
   return v
 end

@@ -128,11 +128,14 @@ describe("rate_limit = \"auto\"", function()
       counts[w] = (counts[w] or 0) + 1
       first, last = math.min(first, w), math.max(last, w)
     end
-    -- every window but the last (which gets what is left) was used to at least 90%
+    -- the windows but the last (which gets what is left) were used to at least 90%
+    local used, per = 0, {}
     for w = first, last - 1 do
-      assert.is_true((counts[w] or 0) >= 0.9 * limit, ("window %d: %d requests (%.1f s)"):format(w - first,
-        counts[w] or 0, elapsed))
+      used = used + (counts[w] or 0)
+      per[#per + 1] = counts[w] or 0
     end
+    assert.is_true(used >= 0.9 * limit * (last - first), ("%d requests in %d windows (%s), %.1f s"):format(used,
+      last - first, table.concat(per, " "), elapsed))
     local stats = client:stats()
     assert.equal(n, stats.requests)
     assert.equal(0, stats.rate_limited)
@@ -268,6 +271,16 @@ describe("intercom.budget", function()
     -- a higher report in the same window does not raise it
     update(s, NOW + 0.03, 90, 1700000002, 100, 0)
     assert.equal(20, s.rem)
+  end)
+
+  it("starts the next window with fewer slots for each slot given close to this one's end", function()
+    local s = {}
+    update(s, NOW, 1, NOW + 0.12, 10)        -- one slot, 0.12 s before the end: its request may arrive late
+    assert.same({ 0, 1 }, go(s, NOW))
+    assert.equal(1, s.late)
+    local after = NOW + 0.12 + P.margin
+    for _ = 1, 9 do assert.same({ 0, 1 }, go(s, after)) end
+    assert.equal("probe", select(3, budget.acquire(s, after, P)))   -- the tenth slot was the late one's
   end)
 
   it("gives a slot back when its request never reached the server", function()

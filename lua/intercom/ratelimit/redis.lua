@@ -26,7 +26,7 @@ _M.IDLE = 60                 -- seconds an idle pooled connection is kept
 -- The script: the budget's steps, then glue that loads the hash, runs one step and writes it back.
 -- Numbers travel as strings (Redis would truncate a Lua number reply to an integer).
 _M.SCRIPT = budget.SOURCE .. [==[
-local FIELDS = { "lim", "rem", "rst", "since", "nxt", "prb", "free", "roll", "late" }
+local FIELDS = { "]==] .. table.concat(budget.FIELDS, '", "') .. [==[" }
 local key = KEYS[1]
 local P = { margin = tonumber(ARGV[1]), poll = tonumber(ARGV[2]), probe = tonumber(ARGV[3]),
             ahead = tonumber(ARGV[4]), guard = tonumber(ARGV[5]) }
