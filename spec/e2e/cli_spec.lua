@@ -305,6 +305,38 @@ describe("intercom (the command line)", function()
       assert.equal(1, #lines(err))
     end)
 
+    it("--verbose logs each request, response and retry on stderr, without the token", function()
+      control.enqueue{
+        { status = 503, json = fx.error_list("service_unavailable", "busy") },
+        { json = fx.contact("v1") },
+      }
+      local code, out, err = intercom{ "contacts", "find", "v1", "--verbose" }
+      assert.equal(0, code, err)
+      assert.equal("v1", cjson.decode(out).id)
+      local log = lines(err)
+      assert.equal(5, #log, err)
+      assert.matches("^intercom: GET http://[^ ]+/contacts/v1$", log[1])
+      assert.matches("^intercom: GET [^ ]+/contacts/v1 %-> 503 in %d+ ms$", log[2])
+      assert.matches("^intercom: retrying GET [^ ]+/contacts/v1 in [%d.]+ s %(backoff, after HTTP 503%)$", log[3])
+      assert.matches("%(attempt 2%)$", log[4])
+      assert.matches("%-> 200 in %d+ ms$", log[5])
+      assert.is_nil(err:find(TOKEN, 1, true))
+    end)
+
+    it("Ctrl-C (SIGINT) ends the command with status 130 and one line", function()
+      control.enqueue{ delay = 1.5, json = fx.contact("slow") }
+      local err_path = os.tmpname()
+      local p = io.popen(("env INTERCOM_API_KEY=%s INTERCOM_BASE_URL=%s sh -c '%s bin/intercom contacts find slow "
+        .. ">/dev/null 2>%s & p=$!; sleep 0.5; kill -INT $p; wait $p; echo exit=$?'"):format(q(TOKEN), q(control.url()),
+        LUA, err_path))
+      local status = p:read("*a")
+      p:close()
+      local err = read_file(err_path)
+      os.remove(err_path)
+      assert.equal("exit=130", status:match("exit=%d+"), err)
+      assert.equal("intercom: interrupted\n", err)
+    end)
+
     it("usage errors exit 2 before anything is sent, with a hint", function()
       local cases = {
         { { "contact", "find", "x" }, 'unknown resource "contact" %(did you mean "contacts"%?%)' },

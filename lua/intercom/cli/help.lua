@@ -77,6 +77,7 @@ function _M.main(version)
     "  --timeout SECONDS         per attempt (default 30)",
     "  --max-retries N           retries of a failed attempt (default 2)",
     "  --progress, --no-progress the progress line on stderr (default: when stderr is a terminal)",
+    "  --verbose, -v             log each request, response, retry and wait on stderr",
     "  --help, -h                this help; after a resource or an operation, theirs",
     "  --version                 the versions of intercom-lua and of the API",
     "",

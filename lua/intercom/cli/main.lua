@@ -224,6 +224,9 @@ local function resource_object(client, rname)
   return target
 end
 
+-- The progress line of the running command, ended on Ctrl-C so that the shell's prompt starts a new line.
+local interrupted_bar
+
 local function execute(a, env, out)
   local words = a.words
   if a.version then
@@ -282,10 +285,20 @@ local function execute(a, env, out)
   if a.output and not op.download then usage(("%s is not a download: --output goes with downloads"):format(spoken)) end
   local version = check_version(a, op)
   local body, params = body_and_params(op, a, env)
-  local client = intercom.new(client_options(a, env, version))
   local show = a.progress or (not a.no_progress and env.isatty(2))
   local long = a.all or op.download
   local bar = progress.new(spoken, (show and long) and true or false, env.stderr)
+  local copts = client_options(a, env, version)
+  if a.verbose then
+    -- the library's log events (request, response, retry, throttle, error): URLs and statuses, never the
+    -- token; the progress line steps aside for them
+    copts.logger = function(event)
+      bar:clear()
+      env.stderr:write("intercom: ", tostring(event.message), "\n")
+    end
+  end
+  local client = intercom.new(copts)
+  interrupted_bar = bar
 
   local opts
   if op.download then
@@ -347,6 +360,7 @@ function _M.run(argv, env)
   env.getenv = env.getenv or os.getenv
   env.isatty = env.isatty or progress.isatty
   local out = output.new(env.stdout)
+  interrupted_bar = nil
   local ok, code = pcall(function()
     local a = args_mod.parse(argv)
     return execute(a, env, out)
@@ -354,6 +368,11 @@ function _M.run(argv, env)
   out:flush()
   if ok then return code end
   local e = code
+  if e == "interrupted!" or (type(e) == "string" and e:match(": interrupted!$")) then   -- Ctrl-C (SIGINT)
+    if interrupted_bar then interrupted_bar:finish() end
+    env.stderr:write("intercom: interrupted\n")
+    return 130
+  end
   if type(e) == "table" and e.io then
     env.stderr:write("intercom: ", message_of(e), "\n")
     return EXIT.api
