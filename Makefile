@@ -8,7 +8,7 @@ PICFLAGS := -fPIC
 LDFLAGS  ?=
 # libcurl is not linked: the core dlopen()s it on first use (src/curlapi.h says why). Only its headers.
 CURL_CFLAGS := $(shell pkg-config --cflags libcurl 2>/dev/null)
-CURL_LIBS := -ldl
+CURL_LIBS := -ldl -lpthread
 
 LUA54_INC  ?= /usr/include/lua5.4
 LUAJIT_INC ?= /usr/include/luajit-2.1
@@ -52,10 +52,10 @@ test: all
 demo: all
 	bash examples/run-quickstart.sh
 
-# README.md's operations table, regenerated from lua/intercom/operations.lua (spec/client/coverage_spec.lua
+# docs/operations.md's operations table, regenerated from lua/intercom/operations.lua (spec/client/coverage_spec.lua
 # fails when the two differ).
 docs:
-	lua5.4 tools/gen-operations-table.lua --readme README.md
+	lua5.4 tools/gen-operations-table.lua --write docs/operations.md
 
 # The benchmark (a report, not a test; see bench/README.md): installs nginx, GNU time and the pinned Node
 # SDK on first use, then runs every workload for every client. A few minutes on two cores.

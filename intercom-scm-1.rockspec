@@ -5,9 +5,9 @@ source = {
    url = "git+https://example.invalid/intercom-lua.git",
 }
 description = {
-   summary = "The Intercom REST API 2.12 for Lua: a libcurl C core and a declarative Lua layer",
+   summary = "The Intercom REST API 2.12 to 2.16 for Lua: a libcurl C core and a declarative Lua layer",
    detailed = [[
-All 118 operations of Intercom's API 2.12 from Lua 5.4 or LuaJIT/OpenResty: retries with backoff,
+All 231 operations of Intercom's API 2.12 to 2.16 from Lua 5.4 or LuaJIT/OpenResty: retries with backoff,
 rate-limit state, every pagination style, typed error objects, and an exact JSON codec in C.
 ]],
    license = "MIT",
@@ -21,12 +21,13 @@ build = {
    modules = {
       ["intercom.core"] = {
          sources = { "src/base64.c", "src/buffer.c", "src/clock.c", "src/core.c", "src/curlapi.c", "src/escape.c",
-                     "src/head.c", "src/http.c", "src/json.c", "src/multi.c", "src/stream.c", "src/transfer.c",
+                     "src/handle.c", "src/head.c", "src/http.c", "src/json.c", "src/multi.c", "src/stream.c", "src/transfer.c",
                      "src/webhook.c" },
          -- libcurl is not linked: it is dlopen()ed on first use (src/curlapi.h), so only its headers are
          -- needed (Debian: libcurl4-openssl-dev), where the compiler finds them. No external_dependencies
          -- entry: luarocks would look for curl.h itself and miss Debian's multiarch include folder.
-         libraries = { "dl" },
+         -- pthread: the loader runs once per process (pthread_once).
+         libraries = { "dl", "pthread" },
          defines = {},
       },
       ["intercom"] = "lua/intercom.lua",
@@ -43,6 +44,7 @@ build = {
       ["intercom.errors"] = "lua/intercom/errors.lua",
       ["intercom.misuse"] = "lua/intercom/misuse.lua",
       ["intercom.operations"] = "lua/intercom/operations.lua",
+      ["intercom.operations_list"] = "lua/intercom/operations_list.lua",
       ["intercom.options"] = "lua/intercom/options.lua",
       ["intercom.pager"] = "lua/intercom/pager.lua",
       ["intercom.query"] = "lua/intercom/query.lua",
