@@ -8,7 +8,7 @@ PICFLAGS := -fPIC
 LDFLAGS  ?=
 # libcurl is not linked: the core dlopen()s it on first use (src/curlapi.h says why). Only its headers.
 CURL_CFLAGS := $(shell pkg-config --cflags libcurl 2>/dev/null)
-CURL_LIBS := -ldl
+CURL_LIBS := -ldl -lpthread
 
 LUA54_INC  ?= /usr/include/lua5.4
 LUAJIT_INC ?= /usr/include/luajit-2.1
@@ -23,6 +23,7 @@ PREFIX   ?= /usr/local
 LUA_VER  ?= 5.4
 LUA_LIBDIR ?= $(PREFIX)/lib/lua/$(LUA_VER)
 LUA_SHAREDIR ?= $(PREFIX)/share/lua/$(LUA_VER)
+BINDIR   ?= $(PREFIX)/bin
 
 .PHONY: all lua54 luajit deps test test-fast demo docs lint clean install check-memory bench rock rockspec
 
@@ -63,14 +64,15 @@ bench: all
 	python3 bench/run.py
 
 lint: all
-	luacheck lua spec examples tools $(wildcard bench)
+	luacheck lua spec examples tools bin/intercom $(wildcard bench)
 	$(CC) $(WARN) -Werror -fsyntax-only -I$(LUA54_INC) $(SRC)
 	$(CC) $(WARN) -Werror -fsyntax-only -I$(LUAJIT_INC) $(SRC)
 
 install: lua54
-	install -d $(DESTDIR)$(LUA_LIBDIR)/intercom $(DESTDIR)$(LUA_SHAREDIR)
+	install -d $(DESTDIR)$(LUA_LIBDIR)/intercom $(DESTDIR)$(LUA_SHAREDIR) $(DESTDIR)$(BINDIR)
 	install -m 755 $(BUILD54)/intercom/core.so $(DESTDIR)$(LUA_LIBDIR)/intercom/core.so
 	cd lua && find . -name '*.lua' -exec install -D -m 644 {} $(DESTDIR)$(LUA_SHAREDIR)/{} \;
+	install -m 755 bin/intercom $(DESTDIR)$(BINDIR)/intercom
 
 clean:
 	rm -rf build

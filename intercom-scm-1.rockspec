@@ -21,16 +21,24 @@ build = {
    modules = {
       ["intercom.core"] = {
          sources = { "src/base64.c", "src/buffer.c", "src/clock.c", "src/core.c", "src/curlapi.c", "src/escape.c",
-                     "src/head.c", "src/http.c", "src/json.c", "src/multi.c", "src/stream.c", "src/transfer.c",
+                     "src/handle.c", "src/head.c", "src/http.c", "src/json.c", "src/multi.c", "src/stream.c", "src/transfer.c",
                      "src/webhook.c" },
          -- libcurl is not linked: it is dlopen()ed on first use (src/curlapi.h), so only its headers are
          -- needed (Debian: libcurl4-openssl-dev), where the compiler finds them. No external_dependencies
          -- entry: luarocks would look for curl.h itself and miss Debian's multiarch include folder.
-         libraries = { "dl" },
+         -- pthread: the loader runs once per process (pthread_once).
+         libraries = { "dl", "pthread" },
          defines = {},
       },
       ["intercom"] = "lua/intercom.lua",
       ["intercom.attachment"] = "lua/intercom/attachment.lua",
+      ["intercom.cli.args"] = "lua/intercom/cli/args.lua",
+      ["intercom.cli.help"] = "lua/intercom/cli/help.lua",
+      ["intercom.cli.main"] = "lua/intercom/cli/main.lua",
+      ["intercom.cli.ops"] = "lua/intercom/cli/ops.lua",
+      ["intercom.cli.output"] = "lua/intercom/cli/output.lua",
+      ["intercom.cli.progress"] = "lua/intercom/cli/progress.lua",
+      ["intercom.cli.query"] = "lua/intercom/cli/query.lua",
       ["intercom.client"] = "lua/intercom/client.lua",
       ["intercom.download"] = "lua/intercom/download.lua",
       ["intercom.errors"] = "lua/intercom/errors.lua",
@@ -50,6 +58,9 @@ build = {
       ["intercom.transport.curl"] = "lua/intercom/transport/curl.lua",
       ["intercom.transport.ngx"] = "lua/intercom/transport/ngx.lua",
       ["intercom.transport.ngx_http"] = "lua/intercom/transport/ngx_http.lua",
+   },
+   install = {
+      bin = { intercom = "bin/intercom" },   -- the command line (docs/cli.md); luarocks wraps it
    },
    -- the LuaLS definitions, installed in the rock's folder: `luarocks show --rock-dir intercom`/types
    copy_directories = { "types" },

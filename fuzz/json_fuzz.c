@@ -8,10 +8,7 @@
  *     insertion history, so the bytes themselves are compared only when the value has no object with
  *     two or more keys).
  * The only value the encoder may refuse is an infinite number (a huge literal such as 1e400 decodes to
- * math.huge, which JSON cannot express). The input is also decoded under an operation name, taking its
- * tables from the reserve made for that name (shaped like the inputs before it): the value must be the
- * same as the plain decode's, metatables included, and a failure the same failure. Anything else
- * aborts, and so does any sanitizer report.
+ * math.huge, which JSON cannot express). Anything else aborts, and so does any sanitizer report.
  *
  * One lua_State per process; the stack is emptied and a full GC step runs after each input. */
 #include <stdint.h>
@@ -112,7 +109,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     lua_State *L = ic_fuzz_L;
-    int input, named, v1, e1, v2, e2, multi = 0;
+    int input, v1, e1, v2, e2, multi = 0;
     size_t l1, l2;
     const char *s1, *s2;
 
@@ -120,31 +117,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     lua_pushlstring(L, (const char *)data, size);
     input = lua_gettop(L);
 
-    /* the decode under a name, from the reserve (see above): value (or nil) at named, message at named + 1 */
-    lua_getfield(L, ic_fuzz_core, "json_reserve");
-    lua_pushliteral(L, "fuzz");
-    if (lua_pcall(L, 1, 0, 0) != LUA_OK) ic_fuzz_die("json_reserve raised", lua_tostring(L, -1));
-    lua_getfield(L, ic_fuzz_core, "json_decode");
-    lua_pushvalue(L, input);
-    lua_pushliteral(L, "fuzz");
-    if (lua_pcall(L, 2, 2, 0) != LUA_OK) ic_fuzz_die("json_decode with a name raised", lua_tostring(L, -1));
-    named = lua_gettop(L) - 1;
-
     /* decode never raises on a string: bad input is nil, message */
     if (ic_fuzz_call(L, "json_decode", input) != LUA_OK)
         ic_fuzz_die("json_decode raised", lua_tostring(L, -1));
     if (lua_isnil(L, -2)) {
         if (!lua_isstring(L, -1)) ic_fuzz_die("json_decode failed without a message", NULL);
-        if (!lua_isnil(L, named) || !lua_rawequal(L, named + 1, -1))
-            ic_fuzz_die("the decode under a name did not fail the same way", lua_tostring(L, -1));
         goto done;
     }
     lua_pop(L, 1);
     v1 = lua_gettop(L);
-    if (lua_isnil(L, named)) ic_fuzz_die("the decode under a name failed", lua_tostring(L, named + 1));
-    if (!ic_fuzz_equal(L, named, v1, 0, &multi))
-        ic_fuzz_die("the decode under a name gave another value", lua_tostring(L, input));
-    multi = 0;
 
     if (ic_fuzz_call(L, "json_encode", v1) != LUA_OK) {
         const char *msg = lua_tostring(L, -1);

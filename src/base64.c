@@ -45,17 +45,26 @@ static int ic_base64_encode(lua_State *L)
     return 1;
 }
 
-static signed char ic_b64_values[256];
-static int ic_b64_ready = 0;
-
-static void ic_b64_init(void)
-{
-    int i;
-    if (ic_b64_ready) return;
-    for (i = 0; i < 256; i++) ic_b64_values[i] = -1;
-    for (i = 0; i < 64; i++) ic_b64_values[(unsigned char)ic_b64_alphabet[i]] = (signed char)i;
-    ic_b64_ready = 1;
-}
+/* The value of each byte in the alphabet, -1 for the others. A constant, written out: a table filled in
+ * at run time would be a global written while other threads' Lua states may read it. */
+static const signed char ic_b64_values[256] = {
+    -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+    -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+    -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, 62, -1, -1, -1, 63,
+    52, 53, 54, 55, 56, 57, 58, 59, 60, 61, -1, -1, -1, -1, -1, -1,
+    -1,  0,  1,  2,  3,  4,  5,  6,  7,  8,  9, 10, 11, 12, 13, 14,
+    15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, -1, -1, -1, -1, -1,
+    -1, 26, 27, 28, 29, 30, 31, 32, 33, 34, 35, 36, 37, 38, 39, 40,
+    41, 42, 43, 44, 45, 46, 47, 48, 49, 50, 51, -1, -1, -1, -1, -1,
+    -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+    -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+    -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+    -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+    -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+    -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+    -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+    -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1
+};
 
 static int ic_base64_fail(lua_State *L, const char *msg, size_t at)
 {
@@ -72,7 +81,6 @@ static int ic_base64_decode(lua_State *L)
     size_t len, i, pad = 0, out_len;
     const unsigned char *s = (const unsigned char *)luaL_checklstring(L, 1, &len);
     char *out, *o;
-    ic_b64_init();
     if (len % 4 != 0) return ic_base64_fail(L, "length is not a multiple of 4", 0);
     if (len > 0 && s[len - 1] == '=') pad++;
     if (len > 1 && s[len - 2] == '=') pad++;
@@ -104,6 +112,5 @@ static const luaL_Reg ic_base64_funcs[] = {
 
 void ic_base64_register(lua_State *L)
 {
-    ic_b64_init();
     ic_setfuncs(L, ic_base64_funcs);
 }

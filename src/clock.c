@@ -4,7 +4,7 @@
 #include <time.h>
 #include "core.h"
 
-static double ic_monotonic(void)
+double ic_monotonic(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);

@@ -1,12 +1,20 @@
-/* Loading libcurl on first use (see curlapi.h). */
+/* Loading libcurl on first use (see curlapi.h).
+ *
+ * The loader runs once per process under pthread_once: Lua states in several threads (an embedding host,
+ * LuaLanes, ngx.run_worker_thread) may ask for libcurl at the same moment, and curl_global_init is not
+ * thread-safe. The outcome (ic_curl filled in, or the reason it could not be) is written once, before
+ * pthread_once returns to any caller, and only read afterwards. */
 #include <dlfcn.h>
+#include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include "curlapi.h"
 
 ic_curl_api ic_curl;
 
-static int ic_curl_ready = 0;
+static pthread_once_t ic_curl_once = PTHREAD_ONCE_INIT;
+static char ic_curl_error[512];         /* empty when libcurl is ready */
 
 /* Looks a function up; returns whether it was found (required ones make the load fail). */
 static int ic_sym(void *lib, const char *name, void **slot)
@@ -15,7 +23,7 @@ static int ic_sym(void *lib, const char *name, void **slot)
     return *slot != NULL;
 }
 
-void ic_curl_global(lua_State *L)
+static void ic_curl_load(void)
 {
     static const char *const names[] = {
         "libcurl.so.4", "libcurl.so", "libcurl-gnutls.so.4", "libcurl.4.dylib", "libcurl.dylib", NULL
@@ -23,13 +31,19 @@ void ic_curl_global(lua_State *L)
     const char *env = getenv("INTERCOM_LIBCURL");
     void *lib = NULL;
     int i, ok = 1;
-    if (ic_curl_ready) return;
     if (env != NULL && *env != '\0') {
         lib = dlopen(env, RTLD_LAZY | RTLD_LOCAL);
-        if (lib == NULL) luaL_error(L, "intercom: cannot load libcurl from INTERCOM_LIBCURL: %s", dlerror());
+        if (lib == NULL) {
+            snprintf(ic_curl_error, sizeof ic_curl_error, "cannot load libcurl from INTERCOM_LIBCURL: %s", dlerror());
+            return;
+        }
     }
     for (i = 0; lib == NULL && names[i] != NULL; i++) lib = dlopen(names[i], RTLD_LAZY | RTLD_LOCAL);
-    if (lib == NULL) luaL_error(L, "intercom: cannot load libcurl (%s); set INTERCOM_LIBCURL to its path", dlerror());
+    if (lib == NULL) {
+        snprintf(ic_curl_error, sizeof ic_curl_error, "cannot load libcurl (%s); set INTERCOM_LIBCURL to its path",
+                 dlerror());
+        return;
+    }
 
     /* The library stays loaded for the life of the process: easy handles may outlive any one state. */
 #define IC_REQUIRE(field, name) ok &= ic_sym(lib, name, (void **)&ic_curl.field)
@@ -38,6 +52,7 @@ void ic_curl_global(lua_State *L)
     IC_REQUIRE(easy_init, "curl_easy_init");
     IC_REQUIRE(easy_cleanup, "curl_easy_cleanup");
     IC_REQUIRE(easy_reset, "curl_easy_reset");
+    IC_REQUIRE(easy_perform, "curl_easy_perform");
     IC_REQUIRE(easy_pause, "curl_easy_pause");
     IC_REQUIRE(easy_setopt, "curl_easy_setopt");
     IC_REQUIRE(easy_getinfo, "curl_easy_getinfo");
@@ -55,20 +70,20 @@ void ic_curl_global(lua_State *L)
     IC_REQUIRE(multi_strerror, "curl_multi_strerror");
 #undef IC_REQUIRE
     ic_sym(lib, "curl_multi_poll", (void **)&ic_curl.multi_poll); /* optional: libcurl >= 7.66 */
-    /* optional, all three or none: libcurl >= 7.62 (CURLOPT_CURLU: 7.63) */
-    if (!ic_sym(lib, "curl_url", (void **)&ic_curl.url) || !ic_sym(lib, "curl_url_set", (void **)&ic_curl.url_set)
-        || !ic_sym(lib, "curl_url_cleanup", (void **)&ic_curl.url_cleanup)
-        || curl_version_info(CURLVERSION_NOW)->version_num < 0x073f00) {
-        ic_curl.url = NULL;
-        ic_curl.url_set = NULL;
-        ic_curl.url_cleanup = NULL;
-    }
     if (!ok) {
         memset(&ic_curl, 0, sizeof ic_curl);
         dlclose(lib);
-        luaL_error(L, "intercom: the loaded libcurl lacks functions the core needs (too old?)");
+        snprintf(ic_curl_error, sizeof ic_curl_error, "the loaded libcurl lacks functions the core needs (too old?)");
+        return;
     }
-    /* curl_global_init is not thread-safe and must run once per process; Lua states live in one thread. */
-    if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) luaL_error(L, "intercom: curl_global_init failed");
-    ic_curl_ready = 1;
+    if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+        snprintf(ic_curl_error, sizeof ic_curl_error, "curl_global_init failed");
+        return;
+    }
+}
+
+void ic_curl_global(lua_State *L)
+{
+    if (pthread_once(&ic_curl_once, ic_curl_load) != 0) luaL_error(L, "intercom: cannot initialise libcurl");
+    if (ic_curl_error[0] != '\0') luaL_error(L, "intercom: %s", ic_curl_error);
 }

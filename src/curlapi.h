@@ -11,6 +11,7 @@
 #define IC_CURLAPI_H
 
 #define CURL_DISABLE_TYPECHECK /* curl.h's type-checking macros would wrap the names defined below */
+#define CURL_DISABLE_DEPRECATION /* CURLOPT_PROTOCOLS is the fallback for a libcurl older than 7.85 */
 #include <curl/curl.h>
 #include "compat.h"
 
@@ -20,6 +21,7 @@ typedef struct ic_curl_api {
     CURL *(*easy_init)(void);
     void (*easy_cleanup)(CURL *e);
     void (*easy_reset)(CURL *e);
+    CURLcode (*easy_perform)(CURL *e);
     CURLcode (*easy_pause)(CURL *e, int bitmask);
     CURLcode (*easy_setopt)(CURL *e, CURLoption option, ...);
     CURLcode (*easy_getinfo)(CURL *e, CURLINFO info, ...);
@@ -36,16 +38,13 @@ typedef struct ic_curl_api {
     CURLMcode (*multi_wait)(CURLM *m, struct curl_waitfd fds[], unsigned int n, int timeout_ms, int *ret);
     CURLMcode (*multi_poll)(CURLM *m, struct curl_waitfd fds[], unsigned int n, int timeout_ms, int *ret);
     const char *(*multi_strerror)(CURLMcode code);
-    /* optional (libcurl >= 7.63): parsed URL handles, NULL when missing (transfer.c then passes strings) */
-    CURLU *(*url)(void);
-    CURLUcode (*url_set)(CURLU *u, CURLUPart what, const char *part, unsigned int flags);
-    void (*url_cleanup)(CURLU *u);
 } ic_curl_api;
 
 /* Filled by ic_curl_global; multi_poll stays NULL with a libcurl older than 7.66 (multi_wait is used). */
 extern ic_curl_api ic_curl;
 
-/* Loads libcurl and runs curl_global_init, once per process; raises when libcurl cannot be loaded. */
+/* Loads libcurl and runs curl_global_init, once per process whatever the number of threads and Lua
+ * states (pthread_once); raises when libcurl cannot be loaded, in every state that asks. */
 void ic_curl_global(lua_State *L);
 
 /* curl.h forwards these three through same-named macros (to insist on three arguments): replaced. */
@@ -57,6 +56,7 @@ void ic_curl_global(lua_State *L);
 #define curl_easy_init ic_curl.easy_init
 #define curl_easy_cleanup ic_curl.easy_cleanup
 #define curl_easy_reset ic_curl.easy_reset
+#define curl_easy_perform ic_curl.easy_perform
 #define curl_easy_pause ic_curl.easy_pause
 #define curl_easy_setopt ic_curl.easy_setopt
 #define curl_easy_getinfo ic_curl.easy_getinfo
@@ -73,8 +73,5 @@ void ic_curl_global(lua_State *L);
 #define curl_multi_wait ic_curl.multi_wait
 #define curl_multi_poll ic_curl.multi_poll
 #define curl_multi_strerror ic_curl.multi_strerror
-#define curl_url ic_curl.url
-#define curl_url_set ic_curl.url_set
-#define curl_url_cleanup ic_curl.url_cleanup
 
 #endif

@@ -1,51 +1,15 @@
-/* Response header blocks as Lua values.
+/* Response header blocks as Lua tables.
  *
- * A completed transfer hands Lua the header block of its final response (the "Name: value" lines, as
- * received; transfer.c) as an opaque `intercom.head` userdata. Not a string: LuaJIT interns every string,
- * hashing only a few sampled bytes of a long one, and the header blocks of one server differ in none of
- * those (same first and last line, same length): each new block was compared with every live one. Most
- * callers never look at the headers, so the table of them is only made when asked for:
- *   core.parse_headers(head) -> {lowercase name = value}: repeated names joined with ", ", obsolete line
- *                               folding joined with a space (a stream's s:headers() uses the same code)
- *   core.head_meta(head)     -> request_id, limit, remaining, reset, odd: X-Request-Id and X-RateLimit-*,
- *                               what every response needs (response.lua); in one pass, without the table.
- *                               Counts made of digits come as integers; odd says one was left a string
- * Both take the userdata or a string of the same lines (what another transport may hand over); tostring()
- * of the userdata gives its text. Names match case-insensitively (HTTP/2 sends them lowercase, HTTP/1.1
- * servers as they like). */
+ * A completed transfer hands Lua the headers of its final response (transfer.c keeps the "Name: value"
+ * lines as received) as a table made here:
+ *   {lowercase name = value}: repeated names joined with ", ", obsolete line folding joined with a space.
+ * Names match case-insensitively (HTTP/2 sends them lowercase, HTTP/1.1 servers as they like). What the
+ * headers mean (rate limits, request ids) is the Lua client's business, not the core's.
+ *   core.parse_headers(text) -> that table for a block of such lines (what session:perform, the multi and
+ *                               a stream's s:headers() return is made by the same code) */
 #include <string.h>
 #include "core.h"
 #include "transfer.h"
-
-#define IC_HEAD_MT "intercom.head"
-
-void ic_push_head_block(lua_State *L, const char *data, size_t len)
-{
-#if LUA_VERSION_NUM >= 504
-    char *p = (char *)lua_newuserdatauv(L, len, 0);
-#else
-    char *p = (char *)lua_newuserdata(L, len);
-#endif
-    if (len > 0) memcpy(p, data, len);
-    luaL_getmetatable(L, IC_HEAD_MT);
-    lua_setmetatable(L, -2);
-}
-
-/* The text of a header block argument: an intercom.head userdata or a string. */
-static const char *ic_check_head(lua_State *L, int idx, size_t *len)
-{
-    if (lua_type(L, idx) == LUA_TSTRING) return lua_tolstring(L, idx, len);
-    {
-        const char *p = (const char *)luaL_checkudata(L, idx, IC_HEAD_MT);
-        *len = (size_t)ic_rawlen(L, idx);
-        return p;
-    }
-}
-
-static int ic_is_space(char c)
-{
-    return c == ' ' || c == '\t' || c == '\r' || c == '\n';
-}
 
 static char ic_lower(char c)
 {
@@ -161,124 +125,21 @@ void ic_push_headers(lua_State *L, const char *data, size_t len)
     }
 }
 
-/* core.parse_headers(head) -> table */
+/* core.parse_headers(text) -> table */
 static int ic_parse_headers(lua_State *L)
 {
     size_t len;
-    const char *head = ic_check_head(L, 1, &len);
+    const char *head = luaL_checklstring(L, 1, &len);
     ic_push_headers(L, head, len);
-    return 1;
-}
-
-/* The headers head_meta reads, in the order it returns them; all lowercase. */
-static const char *const ic_meta_names[4] = {
-    "x-request-id", "x-ratelimit-limit", "x-ratelimit-remaining", "x-ratelimit-reset"
-};
-static const size_t ic_meta_lens[4] = { 12, 17, 21, 17 };
-
-static int ic_meta_index(const char *name, size_t n)
-{
-    int i;
-    if (n < 12 || (name[0] != 'x' && name[0] != 'X') || name[1] != '-') return -1;
-    for (i = 0; i < 4; i++) {
-        const char *want = ic_meta_names[i];
-        size_t j;
-        if (ic_meta_lens[i] != n) continue;
-        for (j = 2; j < n && ic_lower(name[j]) == want[j]; j++) {}
-        if (j == n) return i;
-    }
-    return -1;
-}
-
-/* A rate-limit value: plain decimal digits become an integer at once; anything else stays a string (and
- * 1 is returned), for response.lua to read as Lua's tonumber would. */
-static int ic_push_count(lua_State *L, const char *v, size_t n)
-{
-    lua_Integer x = 0;
-    size_t i;
-    if (n == 0 || n > 18) {
-        lua_pushlstring(L, v, n);
-        return 1;
-    }
-    for (i = 0; i < n; i++) {
-        if (v[i] < '0' || v[i] > '9') {
-            lua_pushlstring(L, v, n);
-            return 1;
-        }
-        x = x * 10 + (v[i] - '0');
-    }
-    lua_pushinteger(L, x);
-    return 0;
-}
-
-/* core.head_meta(head) -> request_id, limit, remaining, reset, odd: each nil when absent; odd is true when a
- * rate-limit value is left a string. One pass that only looks closer at lines starting with "x-". */
-static int ic_head_meta(lua_State *L)
-{
-    size_t len;
-    const char *head = ic_check_head(L, 1, &len);
-    const char *p = head, *end = head + len;
-    const char *val[4] = { NULL, NULL, NULL, NULL };
-    size_t vlen[4] = { 0, 0, 0, 0 };
-    int general = 0, odd = 0, i;
-    lua_settop(L, 1);
-    while (p < end && !general) {
-        const char *eol = (const char *)memchr(p, '\n', (size_t)(end - p));
-        const char *next = eol != NULL ? eol + 1 : end;
-        char c = *p;
-        if (c == ' ' || c == '\t') {
-            general = 1; /* obs-fold continues the line before (or a blank line): the general path knows */
-        } else if ((c == 'x' || c == 'X') && next - p > 12 && p[1] == '-') {
-            const char *q = p;
-            ic_line ln;
-            if (ic_next_line(&q, next, &ln)) {
-                int k = ic_meta_index(ln.name, ln.name_len);
-                if (k >= 0) {
-                    if (val[k] != NULL) general = 1; /* repeated: the general path joins the values */
-                    val[k] = ln.value;
-                    vlen[k] = ln.value_len;
-                }
-            }
-        }
-        p = next;
-    }
-    if (general) {
-        /* Rare shapes: read the values from the full table, so that they are exactly those
-         * response.headers shows. */
-        ic_push_headers(L, head, len);
-        for (i = 0; i < 4; i++) lua_getfield(L, 2, ic_meta_names[i]);
-        lua_pushboolean(L, 1);
-        return 5;
-    }
-    if (val[0] != NULL) lua_pushlstring(L, val[0], vlen[0]); else lua_pushnil(L);
-    for (i = 1; i < 4; i++) {
-        if (val[i] != NULL) odd |= ic_push_count(L, val[i], vlen[i]); else lua_pushnil(L);
-    }
-    lua_pushboolean(L, odd);
-    return 5;
-}
-
-static int ic_head_tostring(lua_State *L)
-{
-    size_t len;
-    const char *head = ic_check_head(L, 1, &len);
-    lua_pushlstring(L, head, len);
     return 1;
 }
 
 static const luaL_Reg ic_head_funcs[] = {
     {"parse_headers", ic_parse_headers},
-    {"head_meta", ic_head_meta},
     {NULL, NULL}
 };
 
 void ic_head_register(lua_State *L)
 {
-    luaL_newmetatable(L, IC_HEAD_MT);
-    lua_pushcfunction(L, ic_head_tostring);
-    lua_setfield(L, -2, "__tostring");
-    lua_pushliteral(L, IC_HEAD_MT);
-    lua_setfield(L, -2, "__name"); /* Lua 5.1 does not set it */
-    lua_pop(L, 1);
     ic_setfuncs(L, ic_head_funcs);
 }

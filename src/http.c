@@ -1,42 +1,34 @@
 /* libcurl sessions: one easy handle per session userdata, reused across requests for keep-alive.
  *
- * session:perform(req) runs one HTTP exchange to completion (on the session's own multi handle, so that it
- * can use the wait for the answer: see ic_session_run) and returns
+ * session:perform(req) runs one HTTP exchange to completion (curl_easy_perform) and returns
  *   status, headers, body                      on a completed exchange (any status, redirects included)
+ *   status, headers, nil, value                with req.decode = true and a 2xx JSON object or array body
  *   nil, kind, message, {curl_code, sent}      on a transport failure ("timeout" or "network")
  * and raises only on misuse. The request handling itself (checking, libcurl setup, callbacks that only
- * append to C buffers, results) is transfer.c's, shared with the concurrent multi (multi.c). Every
+ * append to C buffers, results) is transfer.c's, shared with the concurrent multi (multi.c). The session
+ * follows the core's one lifecycle, OPEN / BUSY / CLOSED (handle.h): it is BUSY while the outcome is made
+ * into Lua values, so a finalizer that closes it then only has it closed when perform is done. Every
  * resource hangs off the userdata, so a Lua error raised at any point cannot leak it: the next perform or
  * __gc releases it. */
 #include <stdlib.h>
 #include <string.h>
 #include "core.h"
+#include "handle.h"
 #include "transfer.h"
 
 #define IC_SESSION_MT "intercom.session"
 
 typedef struct ic_session {
-    ic_transfer t;                  /* t.easy is NULL once closed */
-    CURLM *multi;                   /* runs t.easy (ic_session_run); made on first use */
-    int running;                    /* inside perform, past prepare: the session cannot be used or freed */
-    int close_pending;              /* close was called meanwhile (by a finalizer): done at the end */
-    char *ca_file;                  /* session options, re-applied for every request */
+    ic_handle h;                    /* first: the lifecycle (handle.h) */
+    ic_transfer t;
+    char *ca_file;                  /* session options, applied to every request */
     char *proxy;
 } ic_session;
 
-/* The one destructor behind close, __gc and __close: idempotent. During a perform (only a finalizer, run
- * by the garbage collector while the reserve or the answer's tables are made, can get here then), it is
- * put off until the perform ends. */
-static void ic_session_release(ic_session *s)
+/* Frees everything (ic_handle_close calls it, once, when the session is not BUSY). */
+static void ic_session_release(ic_handle *h)
 {
-    if (s->running) {
-        s->close_pending = 1;
-        return;
-    }
-    if (s->multi != NULL) {
-        curl_multi_cleanup(s->multi);
-        s->multi = NULL;
-    }
+    ic_session *s = (ic_session *)h;
     ic_transfer_release(&s->t);
     free(s->ca_file);
     s->ca_file = NULL;
@@ -49,75 +41,23 @@ static ic_session *ic_check_session(lua_State *L)
     return (ic_session *)luaL_checkudata(L, 1, IC_SESSION_MT);
 }
 
-static ic_session *ic_check_open(lua_State *L)
-{
-    ic_session *s = ic_check_session(L);
-    if (s->t.easy == NULL) luaL_error(L, "intercom session is closed");
-    if (s->running) luaL_error(L, "intercom session is busy: a request is running on it");
-    return s;
-}
-
 /* ---- methods ------------------------------------------------------------------------------------- */
 
-/* Runs the prepared transfer to its end on the session's multi handle. curl_easy_perform does the same
- * internally, but blocks until the end; driving the multi here lets the session use the time it waits
- * for the server. Once the request is out (the first curl_multi_perform has sent it on a kept-alive
- * connection, or begun to connect), the decoder makes its reserve for the answer (ic_json_reserve, when
- * the request names the operation `plan`, a stack index). That call is protected: a memory error or an
- * error in a finalizer the garbage collector runs only loses the reserve. */
-static CURLcode ic_session_run(lua_State *L, ic_session *s, int plan)
-{
-    CURLMcode mc;
-    CURLMsg *msg;
-    CURLcode rc = CURLE_GOT_NOTHING;
-    int running = 0, left, reserve = plan != 0;
-
-    if (s->multi == NULL && (s->multi = curl_multi_init()) == NULL) return CURLE_OUT_OF_MEMORY;
-    if (curl_multi_add_handle(s->multi, s->t.easy) != CURLM_OK) return CURLE_FAILED_INIT;
-    for (;;) {
-        mc = curl_multi_perform(s->multi, &running);
-        if (mc != CURLM_OK || running == 0) break;
-        if (reserve) {
-            reserve = 0;
-            lua_pushcfunction(L, ic_json_reserve);
-            lua_pushvalue(L, plan);
-            if (lua_pcall(L, 1, 0, 0) != 0) lua_pop(L, 1);
-        }
-        /* returns at once when the answer came in meanwhile */
-        if (curl_multi_poll != NULL)
-            mc = curl_multi_poll(s->multi, NULL, 0, 1000, NULL);
-        else
-            mc = curl_multi_wait(s->multi, NULL, 0, 1000, NULL); /* libcurl < 7.66 */
-        if (mc != CURLM_OK) break;
-    }
-    if (mc == CURLM_OK) {
-        while ((msg = curl_multi_info_read(s->multi, &left)) != NULL)
-            if (msg->msg == CURLMSG_DONE && msg->easy_handle == s->t.easy) rc = msg->data.result;
-    } else {
-        /* as curl_easy_perform maps them: the other multi errors "should never happen" */
-        rc = mc == CURLM_OUT_OF_MEMORY ? CURLE_OUT_OF_MEMORY : CURLE_BAD_FUNCTION_ARGUMENT;
-    }
-    curl_multi_remove_handle(s->multi, s->t.easy);
-    return rc;
-}
-
-/* Pushes the outcome of the transfer that just ran (ic_transfer_push, which decodes the answer). Called
- * protected, with the session (a light userdata) and the operation name or nil, so that an error (out of
- * memory, or one a finalizer raised on LuaJIT) cannot leave the session marked as running. */
+/* The outcome of the transfer that just ran, as Lua values: called through ic_handle_call (BUSY). */
 static int ic_session_push(lua_State *L)
 {
     ic_session *s = (ic_session *)lua_touserdata(L, 1);
-    s->t.plan = lua_type(L, 2) == LUA_TSTRING ? 2 : 0;
     return ic_transfer_push(L, &s->t);
 }
 
-/* session:perform{method, url, headers?, body?, timeout?, connect_timeout?, output_file?, decode?} */
+/* session:perform{method, url, headers?, body?, timeout?, connect_timeout?, output_file?, once?, decode?} */
 static int ic_session_perform(lua_State *L)
 {
-    ic_session *s = ic_check_open(L);
+    ic_session *s = ic_check_session(L);
     ic_conn_opts o;
-    int n, plan = 0, top, failed;
+    int n;
 
+    ic_handle_check(L, &s->h);
     luaL_checktype(L, 2, LUA_TTABLE);
     lua_settop(L, 2);
     o.ca_file = s->ca_file;
@@ -126,47 +66,29 @@ static int ic_session_perform(lua_State *L)
      * send the body without a copy. */
     n = ic_transfer_prepare(L, &s->t, 2, &o, 0);
     if (n > 0) return n;
-    if (s->t.decode) {
-        lua_getfield(L, 2, "decode");           /* an operation name: its answer gets a reserve */
-        if (lua_type(L, -1) == LUA_TSTRING) plan = lua_gettop(L);
-        else lua_pop(L, 1);
-    }
-    luaL_checkstack(L, 4, "intercom session"); /* the protected calls below (prepare left its strings) */
-    /* From here to the end, Lua code can run only in finalizers (the reserve and the decoded answer
-     * allocate); they find the session running: another perform on it raises, a close waits. */
-    s->running = 1;
-    ic_transfer_complete(&s->t, ic_session_run(L, s, plan));
-    top = lua_gettop(L);
-    lua_pushcfunction(L, ic_session_push);
-    lua_pushlightuserdata(L, s);
-    if (plan != 0) lua_pushvalue(L, plan); else lua_pushnil(L);
-    failed = lua_pcall(L, 2, LUA_MULTRET, 0) != 0;
-    s->running = 0;
-    ic_transfer_cleanup(&s->t);
-    if (s->close_pending) {
-        s->close_pending = 0;
-        ic_session_release(s);
-    }
-    if (failed) lua_error(L);
-    return lua_gettop(L) - top;
+    /* No Lua code runs during the transfer: libcurl's callbacks only append to C buffers. */
+    ic_transfer_complete(&s->t, curl_easy_perform(s->t.easy));
+    n = ic_handle_call(L, &s->h, ic_session_push, 0);
+    if (s->h.state == IC_OPEN) ic_transfer_cleanup(&s->t);
+    return n;
 }
 
 static int ic_session_close(lua_State *L)
 {
-    ic_session_release(ic_check_session(L));
+    ic_handle_close(&ic_check_session(L)->h);
     return 0;
 }
 
 static int ic_session_closed(lua_State *L)
 {
-    lua_pushboolean(L, ic_check_session(L)->t.easy == NULL);
+    lua_pushboolean(L, ic_check_session(L)->h.state == IC_CLOSED);
     return 1;
 }
 
 static int ic_session_tostring(lua_State *L)
 {
     ic_session *s = ic_check_session(L);
-    lua_pushfstring(L, "intercom.session (%s%p)", s->t.easy == NULL ? "closed, " : "", (void *)s);
+    lua_pushfstring(L, "intercom.session (%s%p)", s->h.state == IC_CLOSED ? "closed, " : "", (void *)s);
     return 1;
 }
 
@@ -216,6 +138,7 @@ static int ic_session_new(lua_State *L)
 
     s = (ic_session *)lua_newuserdata(L, sizeof(*s));
     memset(s, 0, sizeof(*s));
+    ic_handle_init(&s->h, "intercom session", ic_session_release);
     /* The metatable goes on first, so __gc frees whatever the steps below manage to allocate. */
     luaL_getmetatable(L, IC_SESSION_MT);
     lua_setmetatable(L, -2);
@@ -229,7 +152,7 @@ static int ic_session_new(lua_State *L)
 
 static int ic_session_gc(lua_State *L)
 {
-    ic_session_release(ic_check_session(L));
+    ic_handle_close(&ic_check_session(L)->h);
     return 0;
 }
 

@@ -53,26 +53,6 @@ static void ic_push_array_mt(lua_State *L)
 #define IC_SHAPE_MAXKEY 64      /* longer keys are not cached */
 #define IC_SHAPE_ROOT 0x9E3779B9u
 
-/* The reserve. An answer to an operation is shaped like the previous answer to it, and making its tables
- * is a good part of a decode's work (for a contact: 17 tables, with the garbage collector's steps that
- * their allocations bring along). While a request is in flight, the session (http.c) calls
- * ic_json_reserve, which makes the tables the last answer to the same operation had, at their sizes; the
- * decoder then takes them in order instead of making its own. That work is done while the process waits
- * for the server anyway, off the request's path. A wrong guess costs little: a table of another kind or
- * size is not taken (it becomes garbage), and the decoder makes its own. A plan (the kind and size of
- * each table the decoder made, in order) is kept per operation name. Only empty tables are made ahead:
- * putting the expected keys in too was tried, and cost three times what it saved, since setting a value
- * under a key already there costs Lua almost as much as inserting the key. */
-#define IC_PLAN_TABLES 64       /* tables per plan: a contact has 17; of a page, the first 64 are made */
-#define IC_PLAN_NAMES 256       /* plans per Lua state (operation names) */
-#define IC_PLAN_ARRAY 0x8000u   /* spec[] bit of an array; the rest is the size */
-
-typedef struct ic_plan {
-    unsigned short spec[IC_PLAN_TABLES];    /* IC_PLAN_ARRAY | size, in the order the decoder made them */
-    int ntables;
-    const struct ic_plan *of;               /* in a reserve's copy: the plan it was made from */
-} ic_plan;
-
 typedef struct {
     const char *key[IC_SHAPE_SLOTS];        /* the bytes of the string at strings[slot + 1], or NULL */
     unsigned short keylen[IC_SHAPE_SLOTS];
@@ -92,11 +72,6 @@ typedef struct {
 
 /* Registry key of the shape cache: a table holding the ic_shapes block at [0] and the strings. */
 static const char ic_shapes_key = 's';
-/* Registry keys of the plans (a table: operation name -> ic_plan userdata) and of the reserve (an array of
- * the tables made for the next answer, in plan order, with at [0] the copy of the plan they were made
- * from: the two always go together, whatever a finalizer decodes in between). */
-static const char ic_plans_key = 'p';
-static const char ic_reserve_key = 'r';
 
 typedef struct {
     lua_State *L;
@@ -105,10 +80,6 @@ typedef struct {
     int array_mt;           /* stack index of the array metatable */
     int keys;               /* stack index of the shape cache's string table */
     ic_shapes *shapes;
-    ic_plan *plan;          /* the operation's plan, recorded anew by this decode; or NULL */
-    int reserve;            /* stack index of the reserve made from that plan, or 0 */
-    const ic_plan *reserved;    /* the copy of the plan the reserve's tables were made from */
-    int next_spare;         /* the reserve's next table (index into reserved) */
     char decimal_point;     /* the C library's, for strtod */
     char err[160];
 } ic_decoder;
@@ -131,7 +102,7 @@ static int ic_dfail(ic_decoder *d, const char *what)
 static void ic_skip_ws(ic_decoder *d)
 {
     const char *p = d->p;
-    while (*p == ' ' || *p == '\n' || *p == '\r' || *p == '\t') p++;
+    while (ic_is_space(*p)) p++;
     d->p = p;
 }
 
@@ -360,29 +331,6 @@ static void ic_new_table(lua_State *L, int is_array, int size, int array_mt)
     }
 }
 
-/* ---- the reserve (see ic_plan) -------------------------------------------------------------------- */
-
-/* Makes the table of a container whose size is expected, or of an empty one: the reserve's next table of
- * that kind and size if one waits there (looking a few entries ahead, so that one unexpected container
- * does not throw off the rest), else a new one. Either way the container goes into the plan. */
-static void ic_expected_table(ic_decoder *d, int is_array, int size)
-{
-    lua_State *L = d->L;
-    unsigned short spec = (unsigned short)((is_array ? IC_PLAN_ARRAY : 0) | (size < 0x7FFF ? size : 0x7FFF));
-    int i;
-    if (d->plan != NULL && d->plan->ntables < IC_PLAN_TABLES) d->plan->spec[d->plan->ntables++] = spec;
-    if (d->reserve != 0) {
-        const ic_plan *r = d->reserved;
-        for (i = d->next_spare; i < r->ntables && i < d->next_spare + 4; i++) {
-            if (r->spec[i] != spec) continue;
-            lua_rawgeti(L, d->reserve, i + 1);
-            d->next_spare = i + 1;
-            return;
-        }
-    }
-    ic_new_table(L, is_array, size, d->array_mt);
-}
-
 /* Makes the table (if needed) and stores the waiting values in order; leaves the table on top. */
 static void ic_flush(ic_decoder *d, ic_build *c, int is_array, int hint)
 {
@@ -442,7 +390,7 @@ static void ic_build_init(ic_decoder *d, ic_build *c, int is_array, int expect)
     c->table = 0;
     c->direct = 0;
     if (expect > 0) {
-        ic_expected_table(d, is_array, expect);
+        ic_new_table(d->L, is_array, expect, d->array_mt);
         c->table = c->base + 1;
         c->direct = 1;
     }
@@ -589,7 +537,7 @@ static int ic_decode_array(ic_decoder *d, uint32_t ctx)
     ic_skip_ws(d);
     if (d->p < d->end && *d->p == ']') {
         d->p++;
-        ic_expected_table(d, 1, 0);   /* empty: made, or taken from the reserve, as it is */
+        ic_new_table(d->L, 1, 0, d->array_mt);
         d->depth--;
         return 1;
     }
@@ -622,7 +570,7 @@ static int ic_decode_object(ic_decoder *d, uint32_t ctx)
     ic_skip_ws(d);
     if (d->p < d->end && *d->p == '}') {
         d->p++;
-        ic_expected_table(d, 0, 0);   /* empty: made, or taken from the reserve, as it is */
+        lua_createtable(d->L, 0, 0);
         d->depth--;
         return 1;
     }
@@ -699,85 +647,12 @@ static ic_shapes *ic_push_shapes(lua_State *L)
     return sh;
 }
 
-/* The plan of the operation named at stack index `name`, made if `create` (and there is room for one
- * more); NULL when there is none. */
-static ic_plan *ic_find_plan(lua_State *L, int name, int create)
-{
-    ic_plan *p;
-    lua_pushlightuserdata(L, (void *)&ic_plans_key);
-    lua_rawget(L, LUA_REGISTRYINDEX);
-    lua_pushvalue(L, name);
-    lua_rawget(L, -2);
-    p = (ic_plan *)lua_touserdata(L, -1);
-    lua_pop(L, 1);
-    if (p == NULL && create) {
-        lua_rawgeti(L, -1, 0);                  /* the number of plans so far */
-        lua_Integer n = lua_tointeger(L, -1);
-        lua_pop(L, 1);
-        if (n < IC_PLAN_NAMES) {
-            lua_pushvalue(L, name);
-            p = (ic_plan *)lua_newuserdata(L, sizeof(ic_plan));
-            memset(p, 0, sizeof(*p));
-            lua_rawset(L, -3);
-            lua_pushinteger(L, n + 1);
-            lua_rawseti(L, -2, 0);
-        }
-    }
-    lua_pop(L, 1);
-    return p;
-}
-
-/* json_reserve(name): makes the tables of the next answer to `name` (see ic_plan), as the last answer to it
- * had them. For the session, which calls it (protected) while a request is in flight. Returns nothing. */
-int ic_json_reserve(lua_State *L)
-{
-    ic_plan *p, *copy;
-    int i, list;
-
-    luaL_checktype(L, 1, LUA_TSTRING);
-    lua_settop(L, 1);
-    p = ic_find_plan(L, 1, 0);
-    if (p == NULL || p->ntables == 0) return 0;
-    ic_push_array_mt(L);
-    lua_createtable(L, p->ntables, 1);
-    list = lua_gettop(L);
-    /* The tables are made from a copy of the plan, kept with them: a decode run by a finalizer meanwhile
-     * may record the plan anew. */
-    copy = (ic_plan *)lua_newuserdata(L, sizeof(ic_plan));
-    memcpy(copy, p, sizeof(*p));
-    copy->of = p;
-    lua_rawseti(L, list, 0);
-    for (i = 0; i < copy->ntables; i++) {
-        ic_new_table(L, (copy->spec[i] & IC_PLAN_ARRAY) != 0, copy->spec[i] & ~IC_PLAN_ARRAY, list - 1);
-        lua_rawseti(L, list, i + 1);
-    }
-    lua_pushlightuserdata(L, (void *)&ic_reserve_key);
-    lua_pushvalue(L, list);
-    lua_rawset(L, LUA_REGISTRYINDEX);
-    return 0;
-}
-
-int ic_json_decode_text(lua_State *L, const char *s, size_t len, int plan)
+int ic_json_decode_text(lua_State *L, const char *s, size_t len)
 {
     ic_decoder d;
     int base = lua_gettop(L);
 
     luaL_checkstack(L, 12, "json decode"); /* C callers may already use much of their stack */
-    d.plan = NULL;
-    d.reserve = 0;
-    d.reserved = NULL;
-    d.next_spare = 0;
-    if (plan != 0) {
-        /* The operation's plan is recorded anew; the reserve, if it was made for this plan, is used (once). */
-        d.plan = ic_find_plan(L, plan, 1);
-        lua_pushlightuserdata(L, (void *)&ic_reserve_key);
-        lua_rawget(L, LUA_REGISTRYINDEX);
-        if (lua_istable(L, -1) && d.plan != NULL) {
-            lua_pushlightuserdata(L, (void *)&ic_reserve_key);
-            lua_pushnil(L);
-            lua_rawset(L, LUA_REGISTRYINDEX);
-        }
-    }
     ic_push_array_mt(L);
     d.L = L;
     d.start = d.p = s;
@@ -786,15 +661,6 @@ int ic_json_decode_text(lua_State *L, const char *s, size_t len, int plan)
     d.array_mt = lua_gettop(L);
     d.shapes = ic_push_shapes(L);
     d.keys = lua_gettop(L);
-    if (d.plan != NULL) {
-        if (lua_istable(L, base + 1)) {
-            lua_rawgeti(L, base + 1, 0);
-            d.reserved = (const ic_plan *)lua_touserdata(L, -1);    /* anchored by the reserve */
-            lua_pop(L, 1);
-            if (d.reserved != NULL && d.reserved->of == d.plan) d.reserve = base + 1;
-        }
-        d.plan->ntables = 0;
-    }
     d.decimal_point = localeconv()->decimal_point[0];
     d.err[0] = '\0';
 
@@ -813,16 +679,13 @@ int ic_json_decode_text(lua_State *L, const char *s, size_t len, int plan)
     return 0;
 }
 
-/* json_decode(text [, name]) -> value | nil, message. With a name, the decode records the plan of that
- * name and uses its reserve (see ic_plan): what the session does with an answer to an operation. */
+/* json_decode(text) -> value | nil, message */
 static int ic_json_decode(lua_State *L)
 {
     size_t len;
     const char *s = luaL_checklstring(L, 1, &len);
-    int plan = lua_isnoneornil(L, 2) ? 0 : 2;
-    if (plan) luaL_checktype(L, 2, LUA_TSTRING);
-    lua_settop(L, 2);
-    if (ic_json_decode_text(L, s, len, plan)) return 1;
+    lua_settop(L, 1);
+    if (ic_json_decode_text(L, s, len)) return 1;
     lua_pushnil(L);
     lua_insert(L, -2);
     return 2;
@@ -1188,11 +1051,6 @@ void ic_json_register(lua_State *L)
 
     lua_pushcfunction(L, ic_json_decode);
     lua_setfield(L, -2, "json_decode");
-    lua_pushlightuserdata(L, (void *)&ic_plans_key);
-    lua_newtable(L);
-    lua_rawset(L, LUA_REGISTRYINDEX);
-    lua_pushcfunction(L, ic_json_reserve);
-    lua_setfield(L, -2, "json_reserve");
 
     /* json_encode keeps its state (ic_encode_state, freed by __gc) as an upvalue. */
     memset(lua_newuserdata(L, sizeof(ic_encode_state)), 0, sizeof(ic_encode_state));

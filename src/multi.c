@@ -15,12 +15,15 @@
  * Transfers are kept in three lists owned by the userdata: active (inside libcurl), done (finished, the
  * outcome not yet handed to Lua) and idle (the pool). A transfer leaves `done` only once its outcome is
  * in the list perform returns, so an error while building that list (out of memory) loses nothing: the
- * next perform delivers it. __gc/__close release all three lists. */
-#define _POSIX_C_SOURCE 200809L
+ * next perform delivers it. __gc/__close release all three lists.
+ *
+ * The multi follows the core's one lifecycle, OPEN / BUSY / CLOSED (handle.h): perform builds that list
+ * (header tables, bodies, JSON decoded straight from a transfer's buffer) with the multi BUSY, so a
+ * finalizer that closes it meanwhile only has it closed once the list is built. */
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include "core.h"
+#include "handle.h"
 #include "transfer.h"
 
 #define IC_MULTI_MT "intercom.multi"
@@ -29,6 +32,7 @@
 #define IC_POOL_MAX 64
 
 typedef struct ic_multi {
+    ic_handle h;                    /* first: the lifecycle (handle.h) */
     CURLM *multi;                   /* NULL once closed */
     ic_transfer *active;
     ic_transfer *done;              /* in completion order */
@@ -36,13 +40,6 @@ typedef struct ic_multi {
     int n_idle;
     lua_Integer next_id;
 } ic_multi;
-
-static double ic_multi_clock(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 /* ---- lists --------------------------------------------------------------------------------------------- */
 
@@ -107,8 +104,10 @@ static void ic_multi_recycle(ic_multi *m, ic_transfer *t)
     }
 }
 
-static void ic_multi_release(ic_multi *m)
+/* Frees everything (ic_handle_close calls it, once, when the multi is not BUSY). */
+static void ic_multi_release(ic_handle *h)
 {
+    ic_multi *m = (ic_multi *)h;
     ic_transfer *t;
     if (m->multi != NULL) {
         for (t = m->active; t != NULL; t = t->next) curl_multi_remove_handle(m->multi, t->easy);
@@ -131,7 +130,7 @@ static ic_multi *ic_check_multi(lua_State *L)
 static ic_multi *ic_check_open_multi(lua_State *L)
 {
     ic_multi *m = ic_check_multi(L);
-    if (m->multi == NULL) luaL_error(L, "intercom multi is closed");
+    ic_handle_check(L, &m->h);
     return m;
 }
 
@@ -210,6 +209,27 @@ static void ic_multi_collect(ic_multi *m)
     }
 }
 
+/* The list of finished transfers, {id, status, headers, body[, value]} or {id, nil, kind, message,
+ * details} each: called through ic_handle_call (BUSY), as it reads the transfers' buffers while it
+ * allocates. */
+static int ic_multi_push_done(lua_State *L)
+{
+    ic_multi *m = (ic_multi *)lua_touserdata(L, 1);
+    ic_transfer *t;
+    int i = 0;
+    lua_newtable(L);
+    for (t = m->done; t != NULL; t = t->next) {
+        int n, j;
+        lua_createtable(L, 5, 0);   /* id and at most four values */
+        lua_pushinteger(L, t->id);
+        lua_rawseti(L, -2, 1);
+        n = ic_transfer_push(L, t);
+        for (j = n; j >= 1; j--) lua_rawseti(L, -(j + 1), j + 1);
+        lua_rawseti(L, -2, ++i);
+    }
+    return 1;
+}
+
 /* multi:perform([timeout_seconds]) -> list of completed transfers (possibly empty).
  * Runs what is ready, then waits for network activity until at least one transfer completes, nothing is
  * running any more, or timeout_seconds (default 0: do not wait) have passed. */
@@ -219,10 +239,9 @@ static int ic_multi_perform(lua_State *L)
     lua_Number timeout = luaL_optnumber(L, 2, 0);
     double deadline;
     ic_transfer *t;
-    int i = 0;
 
     if (!(timeout >= 0)) luaL_error(L, "intercom multi: the timeout must be a number of seconds >= 0");
-    deadline = ic_multi_clock() + (double)timeout;
+    deadline = ic_monotonic() + (double)timeout;
     for (;;) {
         double left;
         CURLMcode mc;
@@ -234,7 +253,7 @@ static int ic_multi_perform(lua_State *L)
             ic_multi_collect(m);
         }
         if (m->done != NULL || m->active == NULL) break;
-        left = deadline - ic_multi_clock();
+        left = deadline - ic_monotonic();
         if (left <= 0) break;
         /* libcurl shortens the wait to its own next timeout (request timeouts, retries of connects). */
         ms = left >= 2e6 ? 2000000000 : (int)(left * 1000.0) + 1;
@@ -245,20 +264,14 @@ static int ic_multi_perform(lua_State *L)
         if (mc != CURLM_OK) luaL_error(L, "intercom multi: %s", curl_multi_strerror(mc));
     }
 
-    lua_newtable(L);
-    for (t = m->done; t != NULL; t = t->next) {
-        int n, j;
-        lua_createtable(L, 5, 0);   /* id and at most four values */
-        lua_pushinteger(L, t->id);
-        lua_rawseti(L, -2, 1);
-        n = ic_transfer_push(L, t);
-        for (j = n; j >= 1; j--) lua_rawseti(L, -(j + 1), j + 1);
-        lua_rawseti(L, -2, ++i);
-    }
-    /* The whole list is built: only now do the transfers leave `done`. */
-    while ((t = m->done) != NULL) {
-        m->done = t->next;
-        ic_multi_recycle(m, t);
+    ic_handle_call(L, &m->h, ic_multi_push_done, 0);
+    /* The whole list is built: only now do the transfers leave `done` (unless a finalizer closed the
+     * multi meanwhile: then they are gone with it). */
+    if (m->h.state == IC_OPEN) {
+        while ((t = m->done) != NULL) {
+            m->done = t->next;
+            ic_multi_recycle(m, t);
+        }
     }
     return 1;
 }
@@ -294,20 +307,20 @@ static int ic_multi_pending(lua_State *L)
 
 static int ic_multi_close(lua_State *L)
 {
-    ic_multi_release(ic_check_multi(L));
+    ic_handle_close(&ic_check_multi(L)->h);
     return 0;
 }
 
 static int ic_multi_closed(lua_State *L)
 {
-    lua_pushboolean(L, ic_check_multi(L)->multi == NULL);
+    lua_pushboolean(L, ic_check_multi(L)->h.state == IC_CLOSED);
     return 1;
 }
 
 static int ic_multi_tostring(lua_State *L)
 {
     ic_multi *m = ic_check_multi(L);
-    lua_pushfstring(L, "intercom.multi (%s%p)", m->multi == NULL ? "closed, " : "", (void *)m);
+    lua_pushfstring(L, "intercom.multi (%s%p)", m->h.state == IC_CLOSED ? "closed, " : "", (void *)m);
     return 1;
 }
 
@@ -318,6 +331,7 @@ static int ic_multi_new(lua_State *L)
     ic_curl_global(L);
     m = (ic_multi *)lua_newuserdata(L, sizeof(*m));
     memset(m, 0, sizeof(*m));
+    ic_handle_init(&m->h, "intercom multi", ic_multi_release);
     luaL_getmetatable(L, IC_MULTI_MT);
     lua_setmetatable(L, -2);
     m->multi = curl_multi_init();

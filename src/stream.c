@@ -18,10 +18,15 @@
  * The body is delivered exactly as the server sent it: no Accept-Encoding is offered and no
  * Content-Encoding is decoded (a data export is a .gz file; its bytes are the point). `timeout` is an
  * idle timeout (no byte for that long), not a limit on the whole download, which may legitimately take
- * longer. Redirects are not followed (the token must not travel). */
+ * longer. Redirects are not followed (the token must not travel).
+ *
+ * The stream follows the core's one lifecycle, OPEN / BUSY / CLOSED (handle.h): headers() and read() make
+ * Lua values of its buffers with the stream BUSY, so a finalizer that closes it meanwhile only has it
+ * closed when the call is done. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "handle.h"
 #include "transfer.h"
 
 #define IC_STREAM_MT "intercom.stream"
@@ -29,26 +34,28 @@
 /* Bytes buffered for Lua before the transfer is paused; a read() returns at most about this much. */
 #define IC_STREAM_MAX ((size_t)256 * 1024)
 
-enum { IC_RUNNING, IC_DONE, IC_FAILED, IC_CLOSED };
+/* Where the transfer is (the handle's own lifecycle is h.state). */
+enum { IC_RUNNING, IC_DONE, IC_FAILED };
 
 typedef struct ic_stream {
+    ic_handle h;                    /* first: the lifecycle (handle.h) */
     ic_transfer t;                  /* the request; t.head is the response head, t.body the bytes for Lua */
     CURLM *multi;
-    int state;
+    int state;                      /* of the transfer */
     int added;                      /* t.easy is inside multi */
     int paused;                     /* the write callback paused the transfer */
     int got_body;                   /* a body byte arrived: the head is final */
 } ic_stream;
 
-/* The one destructor behind close, __gc and __close: idempotent. */
-static void ic_stream_release(ic_stream *s)
+/* Frees everything (ic_handle_close calls it, once, when the stream is not BUSY). */
+static void ic_stream_release(ic_handle *h)
 {
+    ic_stream *s = (ic_stream *)h;
     if (s->multi != NULL && s->t.easy != NULL && s->added) curl_multi_remove_handle(s->multi, s->t.easy);
     s->added = 0;
     ic_transfer_release(&s->t);
     if (s->multi != NULL) curl_multi_cleanup(s->multi);
     s->multi = NULL;
-    s->state = IC_CLOSED;
 }
 
 /* libcurl's write callback: C memory only; pauses instead of growing past IC_STREAM_MAX. */
@@ -100,7 +107,7 @@ static int ic_stream_new(lua_State *L)
     s = (ic_stream *)lua_newuserdata(L, sizeof(*s));
     ud = lua_gettop(L);
     memset(s, 0, sizeof(*s));
-    s->state = IC_CLOSED; /* until fully set up: a raise below leaves a closed, harmless stream to __gc */
+    ic_handle_init(&s->h, "intercom stream", ic_stream_release);   /* __gc frees what is made below */
     luaL_getmetatable(L, IC_STREAM_MT);
     lua_setmetatable(L, -2);
     if (ic_transfer_init(&s->t) != 0) luaL_error(L, "intercom: cannot create a curl handle");
@@ -108,7 +115,10 @@ static int ic_stream_new(lua_State *L)
     if (s->multi == NULL) luaL_error(L, "intercom: cannot create a curl handle");
 
     /* The body is copied (the stream outlives this call's stack); raises on misuse before any I/O. */
-    ic_transfer_prepare(L, &s->t, 2, &o, 1);
+    if (ic_transfer_prepare(L, &s->t, 2, &o, 1) > 0) {
+        ic_handle_close(&s->h);
+        return 4;                   /* nil, kind, message, details: libcurl refused a security option */
+    }
     idle = ic_stream_idle_seconds(L, 2);
 
     e = s->t.easy;
@@ -185,16 +195,15 @@ static ic_stream *ic_check_stream(lua_State *L)
 static ic_stream *ic_check_open_stream(lua_State *L)
 {
     ic_stream *s = ic_check_stream(L);
-    if (s->state == IC_CLOSED) luaL_error(L, "intercom stream is closed");
+    ic_handle_check(L, &s->h);
     return s;
 }
 
-/* stream:headers() -> status, headers | nil, kind, message, details */
-static int ic_stream_headers(lua_State *L)
+/* status, headers | nil, kind, message, details: called through ic_handle_call (BUSY). */
+static int ic_stream_push_head(lua_State *L)
 {
-    ic_stream *s = ic_check_open_stream(L);
+    ic_stream *s = (ic_stream *)lua_touserdata(L, 1);
     long status = 0;
-    ic_stream_pump(s, 1);
     if (s->state == IC_FAILED) return ic_transfer_push(L, &s->t);
     curl_easy_getinfo(s->t.easy, CURLINFO_RESPONSE_CODE, &status);
     lua_pushinteger(L, (lua_Integer)status);
@@ -202,12 +211,10 @@ static int ic_stream_headers(lua_State *L)
     return 2;
 }
 
-/* stream:read() -> chunk | nil (the end) | nil, kind, message, details */
-static int ic_stream_read(lua_State *L)
+/* chunk | nil | nil, kind, message, details: called through ic_handle_call (BUSY). */
+static int ic_stream_push_chunk(lua_State *L)
 {
-    ic_stream *s = ic_check_open_stream(L);
-    if (s->state == IC_FAILED) return ic_transfer_push(L, &s->t);
-    ic_stream_pump(s, 0);
+    ic_stream *s = (ic_stream *)lua_touserdata(L, 1);
     if (s->state == IC_FAILED) return ic_transfer_push(L, &s->t);
     if (s->t.body.len == 0) {
         lua_pushnil(L);
@@ -218,17 +225,36 @@ static int ic_stream_read(lua_State *L)
     return 1;
 }
 
+/* stream:headers() -> status, headers | nil, kind, message, details */
+static int ic_stream_headers(lua_State *L)
+{
+    ic_stream *s = ic_check_open_stream(L);
+    lua_settop(L, 1);
+    ic_stream_pump(s, 1);
+    return ic_handle_call(L, &s->h, ic_stream_push_head, 0);
+}
+
+/* stream:read() -> chunk | nil (the end) | nil, kind, message, details */
+static int ic_stream_read(lua_State *L)
+{
+    ic_stream *s = ic_check_open_stream(L);
+    lua_settop(L, 1);
+    if (s->state != IC_FAILED) ic_stream_pump(s, 0);
+    return ic_handle_call(L, &s->h, ic_stream_push_chunk, 0);
+}
+
 static int ic_stream_close(lua_State *L)
 {
-    ic_stream_release(ic_check_stream(L));
+    ic_handle_close(&ic_check_stream(L)->h);
     return 0;
 }
 
 static int ic_stream_tostring(lua_State *L)
 {
     ic_stream *s = ic_check_stream(L);
-    static const char *const names[] = {"running", "done", "failed", "closed"};
-    lua_pushfstring(L, "intercom.stream (%s, %p)", names[s->state], (void *)s);
+    static const char *const names[] = {"running", "done", "failed"};
+    lua_pushfstring(L, "intercom.stream (%s, %p)", s->h.state == IC_CLOSED ? "closed" : names[s->state],
+                    (void *)s);
     return 1;
 }
 

@@ -21,7 +21,7 @@ int ic_transfer_init(ic_transfer *t)
     return t->easy != NULL ? 0 : -1;
 }
 
-/* The request header list: kept from one request to the next (see ic_build_headers). */
+/* The request header list of the request being run (see ic_build_headers). */
 static void ic_free_req_headers(ic_transfer *t)
 {
     if (t->req_headers != NULL) {
@@ -29,14 +29,6 @@ static void ic_free_req_headers(ic_transfer *t)
         curl_slist_free_all(t->req_headers);
         t->req_headers = NULL;
     }
-}
-
-static void ic_free_conn_copy(ic_transfer *t)
-{
-    free(t->conn_ca_file);
-    free(t->conn_proxy);
-    t->conn_ca_file = NULL;
-    t->conn_proxy = NULL;
 }
 
 void ic_transfer_cleanup(ic_transfer *t)
@@ -59,8 +51,6 @@ void ic_transfer_release(ic_transfer *t)
 {
     ic_transfer_cleanup(t);
     ic_free_req_headers(t);
-    ic_free_conn_copy(t);
-    t->clean = 0;
     ic_buffer_free(&t->head);
     ic_buffer_free(&t->body);
     ic_buffer_free(&t->up);
@@ -68,11 +58,6 @@ void ic_transfer_release(ic_transfer *t)
         curl_easy_cleanup(t->easy);
         t->easy = NULL;
     }
-    if (t->url != NULL) { /* after the handle that may point at it */
-        curl_url_cleanup(t->url);
-        t->url = NULL;
-    }
-    t->url_origin_len = 0;
 }
 
 /* ---- libcurl callbacks: append to C memory only --------------------------------------------------- */
@@ -151,21 +136,6 @@ static int ic_field_flag(lua_State *L, int t, const char *name)
     return v;
 }
 
-/* req.decode: nil or false (0), true, or the name of the operation the answer belongs to (1; the session
- * reads the name itself, see ic_transfer.plan). */
-static int ic_field_decode(lua_State *L, int t)
-{
-    int v, type;
-    lua_getfield(L, t, "decode");
-    type = lua_type(L, -1);
-    if (type != LUA_TNIL && type != LUA_TBOOLEAN && type != LUA_TSTRING)
-        luaL_error(L, "intercom request: 'decode' must be a boolean or an operation name (got %s)",
-                   luaL_typename(L, -1));
-    v = lua_toboolean(L, -1);
-    lua_pop(L, 1);
-    return v;
-}
-
 /* Seconds (float) to whole milliseconds, rounded up so that a tiny positive timeout never becomes 0,
  * which libcurl reads as "no timeout". nil and 0 mean no limit. */
 static long ic_field_ms(lua_State *L, int t, const char *name)
@@ -224,26 +194,15 @@ static void ic_append_header(lua_State *L, ic_transfer *t, const char *h)
     t->req_headers = l;
 }
 
-/* Whether node is the line h; advances *node. */
-static int ic_same_line(struct curl_slist **node, const char *h)
-{
-    struct curl_slist *n = *node;
-    if (n == NULL || strcmp(n->data, h) != 0) return 0;
-    *node = n->next;
-    return 1;
-}
-
 /* Checks req.headers (array of "Name: value") and makes t->req_headers of them, followed by "Expect:" and,
  * for a request with a body whose headers name no Content-Type, "Content-Type:" (libcurl would add
  * "Expect: 100-continue" to larger bodies, an extra round trip that some servers mishandle, and
  * "Content-Type: application/x-www-form-urlencoded" to POSTFIELDS: the caller's headers are the only source
- * of truth). A client sends the same lines request after request, so the previous request's list is kept
- * when it holds exactly these lines, instead of being rebuilt (a dozen mallocs). */
+ * of truth). Every line is checked before the list is built. */
 static void ic_build_headers(lua_State *L, ic_transfer *t, int idx, int has_body)
 {
-    int has_ct = 0, same = 1;
+    int has_ct = 0;
     size_t i, n = 0;
-    struct curl_slist *node = t->req_headers;
     if (!lua_isnil(L, idx) && !lua_istable(L, idx))
         luaL_error(L, "intercom request: 'headers' must be an array of strings (got %s)", luaL_typename(L, idx));
     if (!lua_isnil(L, idx)) n = ic_rawlen(L, idx);
@@ -260,13 +219,8 @@ static void ic_build_headers(lua_State *L, ic_transfer *t, int idx, int has_body
         if (memchr(h, ':', len) == NULL && memchr(h, ';', len) == NULL)
             luaL_error(L, "intercom request: headers[%d] is not a 'Name: value' string", (int)i);
         if (ic_is_header(h, len, "content-type")) has_ct = 1;
-        if (same) same = ic_same_line(&node, h);
         lua_pop(L, 1);
     }
-    if (same) same = ic_same_line(&node, "Expect:");
-    if (same && has_body && !has_ct) same = ic_same_line(&node, "Content-Type:");
-    if (same && node == NULL && t->req_headers != NULL) return;
-
     ic_free_req_headers(t);
     for (i = 1; i <= n; i++) {
         lua_rawgeti(L, idx, (int)i);
@@ -280,35 +234,41 @@ static void ic_build_headers(lua_State *L, ic_transfer *t, int idx, int has_body
 /* ---- libcurl options ------------------------------------------------------------------------------ */
 
 /* Options every request shares; applied after curl_easy_reset, which keeps the connection cache, DNS
- * cache and TLS session cache: exactly what keep-alive needs. */
-static void ic_apply_conn_options(ic_transfer *t, const ic_conn_opts *o)
+ * cache and TLS session cache: exactly what keep-alive needs. Returns NULL, or the name of an option
+ * that security depends on and libcurl refused (the request must then not be sent: fail closed). */
+static const char *ic_apply_conn_options(ic_transfer *t, const ic_conn_opts *o)
 {
     CURL *e = t->easy;
     curl_easy_setopt(e, CURLOPT_ERRORBUFFER, t->errbuf);
     curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);          /* no SIGALRM for DNS timeouts: threads, embedders */
-    curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 0L);    /* a redirect is returned, Authorization never forwarded */
     curl_easy_setopt(e, CURLOPT_ACCEPT_ENCODING, "");   /* every encoding libcurl can decode */
     curl_easy_setopt(e, CURLOPT_TCP_KEEPALIVE, 1L);
-    curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, 1L);    /* always: there is deliberately no switch */
-    curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, 2L);
     curl_easy_setopt(e, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_2TLS);
-#if LIBCURL_VERSION_NUM >= 0x075500
-    curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
-#else
-    curl_easy_setopt(e, CURLOPT_PROTOCOLS, (long)(CURLPROTO_HTTP | CURLPROTO_HTTPS));
-#endif
-    if (o != NULL && o->ca_file != NULL) curl_easy_setopt(e, CURLOPT_CAINFO, o->ca_file);
-    if (o != NULL && o->proxy != NULL) curl_easy_setopt(e, CURLOPT_PROXY, o->proxy);
     curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, ic_on_header);
     curl_easy_setopt(e, CURLOPT_HEADERDATA, (void *)t);
     curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, ic_on_body);
     curl_easy_setopt(e, CURLOPT_WRITEDATA, (void *)t);
+    /* What security depends on is checked: a libcurl that refuses one of these (too old, built without
+     * TLS, out of memory) must not get the request. */
+    if (curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 0L) != CURLE_OK)   /* the token never follows a redirect */
+        return "CURLOPT_FOLLOWLOCATION";
+    if (curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, 1L) != CURLE_OK)   /* always: deliberately no switch */
+        return "CURLOPT_SSL_VERIFYPEER";
+    if (curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, 2L) != CURLE_OK)
+        return "CURLOPT_SSL_VERIFYHOST";
+    /* http and https only (no file://, no gopher:// through a URL someone else built). libcurl >= 7.85
+     * takes the names, older ones the bit mask; the loaded library may be older than the headers. */
+    if (curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https") != CURLE_OK
+        && curl_easy_setopt(e, CURLOPT_PROTOCOLS, (long)(CURLPROTO_HTTP | CURLPROTO_HTTPS)) != CURLE_OK)
+        return "CURLOPT_PROTOCOLS";
+    if (o != NULL && o->ca_file != NULL && curl_easy_setopt(e, CURLOPT_CAINFO, o->ca_file) != CURLE_OK)
+        return "CURLOPT_CAINFO";
+    if (o != NULL && o->proxy != NULL && curl_easy_setopt(e, CURLOPT_PROXY, o->proxy) != CURLE_OK)
+        return "CURLOPT_PROXY";
+    return NULL;
 }
 
-#define IC_GET 2
-#define IC_BODY 1
-
-/* Whether ic_apply_method sends a body (returns IC_BODY), known before libcurl is touched. */
+/* Whether ic_apply_method sends a body, known before libcurl is touched. */
 static int ic_sends_body(const char *method, const char *body)
 {
     if (strcmp(method, "HEAD") == 0) return 0;
@@ -318,19 +278,18 @@ static int ic_sends_body(const char *method, const char *body)
 
 /* Method and body. The body is sent byte for byte (from the caller's string, or a copy with copy_body, or
  * for a request sent `once` through ic_on_read); any method other than POST is named with CUSTOMREQUEST.
- * POST, PUT and PATCH without a body still send "Content-Length: 0". Returns IC_GET for a GET without a
- * body (which sets no option beyond HTTPGET), IC_BODY when a body goes out, 0 otherwise. */
-static int ic_apply_method(ic_transfer *t, const char *method, const char *body, size_t body_len, int copy_body)
+ * POST, PUT and PATCH without a body still send "Content-Length: 0". */
+static void ic_apply_method(ic_transfer *t, const char *method, const char *body, size_t body_len, int copy_body)
 {
     CURL *e = t->easy;
     int is_post = strcmp(method, "POST") == 0;
     if (body == NULL && strcmp(method, "GET") == 0) {
         curl_easy_setopt(e, CURLOPT_HTTPGET, 1L);
-        return IC_GET;
+        return;
     }
     if (strcmp(method, "HEAD") == 0) {
         curl_easy_setopt(e, CURLOPT_NOBODY, 1L);
-        return 0;
+        return;
     }
     if (body != NULL || is_post || strcmp(method, "PUT") == 0 || strcmp(method, "PATCH") == 0) {
         curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)body_len);
@@ -343,118 +302,9 @@ static int ic_apply_method(ic_transfer *t, const char *method, const char *body,
         else
             curl_easy_setopt(e, CURLOPT_POSTFIELDS, body != NULL ? body : "");
         if (!is_post) curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, method);
-        return IC_BODY;
+        return;
     }
     curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, method);
-    return 0;
-}
-
-static int ic_same_str(const char *a, const char *b)
-{
-    if (a == NULL || b == NULL) return a == b;
-    return strcmp(a, b) == 0;
-}
-
-/* Whether the handle's shared options were applied for these connection options. */
-static int ic_same_conn(const ic_transfer *t, const ic_conn_opts *o)
-{
-    return ic_same_str(t->conn_ca_file, o != NULL ? o->ca_file : NULL)
-        && ic_same_str(t->conn_proxy, o != NULL ? o->proxy : NULL);
-}
-
-static char *ic_strdup(lua_State *L, const char *s)
-{
-    size_t n;
-    char *copy;
-    if (s == NULL) return NULL;
-    n = strlen(s) + 1;
-    copy = (char *)malloc(n);
-    if (copy == NULL) luaL_error(L, "intercom: out of memory");
-    memcpy(copy, s, n);
-    return copy;
-}
-
-static void ic_remember_conn(lua_State *L, ic_transfer *t, const ic_conn_opts *o)
-{
-    ic_free_conn_copy(t);
-    if (o == NULL) return;
-    t->conn_ca_file = ic_strdup(L, o->ca_file);
-    t->conn_proxy = ic_strdup(L, o->proxy);
-}
-
-/* The URL goes to libcurl as a parsed handle (CURLOPT_CURLU) rather than a string: libcurl then skips
- * parsing the string into a handle of its own, a tenth of what a small request costs it (9k instructions
- * of 100k). It is parsed with the flags libcurl uses for CURLOPT_URL; a URL this refuses goes to libcurl
- * as a string, which reports the problem as usual. The handle is the transfer's, left alone until the
- * transfer's next request. */
-#if LIBCURL_VERSION_NUM >= 0x073f00
-/* The length of the origin ("scheme://authority") of url, or 0 when it has none that is followed by a path. */
-static size_t ic_url_origin(const char *url)
-{
-    const char *p = strstr(url, "://");
-    if (p == NULL) return 0;
-    p += 3;
-    while (*p != '\0' && *p != '/' && *p != '?' && *p != '#') p++;
-    return *p == '/' ? (size_t)(p - url) : 0;
-}
-
-/* A request to the same origin as the previous one (nearly always: one client talks to one API) only needs
- * the handle's path and query replaced, which costs libcurl a tenth of parsing the whole URL again. That
- * is done only where it gives the same parts as the full parse: printable ASCII with no '%' (libcurl
- * lowercases percent-escapes in a path it is given, not in one it parses), no fragment, backslash or
- * dot-segment (which the full parse would remove). Returns 0 when the URL needs the full parse. */
-static int ic_set_path_and_query(ic_transfer *t, const char *url, size_t origin)
-{
-    char path[512];
-    const char *p = url + origin, *query = NULL;
-    size_t n;
-    if (t->url_origin_len == 0 || origin != t->url_origin_len || memcmp(url, t->url_origin, origin) != 0) return 0;
-    for (; *p != '\0'; p++) {
-        unsigned char c = (unsigned char)*p;
-        if (c <= 0x20 || c >= 0x7F || c == '%' || c == '#' || c == '\\') return 0;
-        if (c == '/' && p[1] == '.' && (p[2] == '/' || p[2] == '?' || p[2] == '\0'
-                                        || (p[2] == '.' && (p[3] == '/' || p[3] == '?' || p[3] == '\0'))))
-            return 0;
-        if (c == '?' && query == NULL) query = p + 1;
-    }
-    if (query != NULL && *query == '\0') return 0;   /* "path?": left to the full parse */
-    n = (size_t)((query != NULL ? query - 1 : p) - (url + origin));
-    if (n >= sizeof path) return 0;
-    memcpy(path, url + origin, n);
-    path[n] = '\0';
-    if (curl_url_set(t->url, CURLUPART_PATH, path, 0) != CURLUE_OK
-        || curl_url_set(t->url, CURLUPART_QUERY, query, 0) != CURLUE_OK) {
-        t->url_origin_len = 0; /* the handle is in an unknown state: the caller parses the URL whole */
-        return 0;
-    }
-    return 1;
-}
-#endif
-
-static void ic_apply_url(ic_transfer *t, const char *url)
-{
-#if LIBCURL_VERSION_NUM >= 0x073f00
-    if (curl_url != NULL) {
-        size_t origin = ic_url_origin(url);
-        if (t->url == NULL) t->url = curl_url();
-        if (t->url != NULL && ic_set_path_and_query(t, url, origin)) {
-            curl_easy_setopt(t->easy, CURLOPT_CURLU, t->url);
-            return;
-        }
-        t->url_origin_len = 0;
-        if (t->url != NULL
-            && curl_url_set(t->url, CURLUPART_URL, url, CURLU_GUESS_SCHEME | CURLU_NON_SUPPORT_SCHEME) == CURLUE_OK) {
-            if (origin > 0 && origin < sizeof t->url_origin) {
-                memcpy(t->url_origin, url, origin);
-                t->url_origin_len = origin;
-            }
-            curl_easy_setopt(t->easy, CURLOPT_CURLU, t->url);
-            return;
-        }
-        curl_easy_setopt(t->easy, CURLOPT_CURLU, (CURLU *)NULL);
-    }
-#endif
-    curl_easy_setopt(t->easy, CURLOPT_URL, url);
 }
 
 int ic_transfer_prepare(lua_State *L, ic_transfer *t, int req, const ic_conn_opts *o, int copy_body)
@@ -462,7 +312,8 @@ int ic_transfer_prepare(lua_State *L, ic_transfer *t, int req, const ic_conn_opt
     const char *method, *url, *body, *path;
     size_t body_len, url_len;
     long timeout_ms, connect_ms;
-    int kind, headers, once;
+    int headers, once;
+    const char *refused;
 
     ic_transfer_cleanup(t); /* leftovers of a previous request interrupted by an error */
 
@@ -476,8 +327,7 @@ int ic_transfer_prepare(lua_State *L, ic_transfer *t, int req, const ic_conn_opt
     timeout_ms = ic_field_ms(L, req, "timeout");
     connect_ms = ic_field_ms(L, req, "connect_timeout");
     once = ic_field_flag(L, req, "once");
-    t->decode = ic_field_decode(L, req);
-    t->plan = 0;
+    t->decode = ic_field_flag(L, req, "decode");
     if (!ic_valid_method(method))
         luaL_error(L, "intercom request: invalid HTTP method '%s'", method);
     if (strlen(url) != url_len)
@@ -500,26 +350,25 @@ int ic_transfer_prepare(lua_State *L, ic_transfer *t, int req, const ic_conn_opt
 
     ic_build_headers(L, t, headers, ic_sends_body(method, body));
 
-    /* The easy handle keeps what the previous request set. When that was a plain GET (t->clean: nothing set
-     * beyond the shared options and those set below for every request) under the same connection options,
-     * it is used as it is; otherwise curl_easy_reset clears every option (a method, a body, a read
-     * callback must never carry over) and the shared ones go on again. */
-    if (!t->clean || !ic_same_conn(t, o)) {
-        t->clean = 0; /* first: a raise in ic_remember_conn must not leave a half-recorded handle clean */
-        curl_easy_reset(t->easy);
-        ic_apply_conn_options(t, o);
-        ic_remember_conn(L, t, o);
-    }
-    t->clean = 0; /* until this request is set up */
+    /* Every option of the previous request goes (a method, a body, a read callback must never carry
+     * over); the caches that keep-alive needs stay. */
+    curl_easy_reset(t->easy);
     t->errbuf[0] = '\0';
-    ic_apply_url(t, url);
-    kind = ic_apply_method(t, method, body, body_len, copy_body);
+    refused = ic_apply_conn_options(t, o);
+    if (refused != NULL) {
+        ic_transfer_cleanup(t);
+        lua_pushnil(L);
+        lua_pushliteral(L, "network");
+        lua_pushfstring(L, "libcurl refused %s: the request was not sent", refused);
+        ic_push_details(L, (int)CURLE_UNKNOWN_OPTION, 0);
+        return 4;
+    }
+    curl_easy_setopt(t->easy, CURLOPT_URL, url);
+    ic_apply_method(t, method, body, body_len, copy_body);
     curl_easy_setopt(t->easy, CURLOPT_HTTPHEADER, t->req_headers);
-    /* set on every request, 0 included: a reused handle must not keep the previous request's values */
-    curl_easy_setopt(t->easy, CURLOPT_TIMEOUT_MS, timeout_ms);
-    curl_easy_setopt(t->easy, CURLOPT_CONNECTTIMEOUT_MS, connect_ms);
-    curl_easy_setopt(t->easy, CURLOPT_FRESH_CONNECT, (once && !t->once_upload) ? 1L : 0L);
-    if (kind == IC_GET) t->clean = 1;
+    if (timeout_ms > 0) curl_easy_setopt(t->easy, CURLOPT_TIMEOUT_MS, timeout_ms);
+    if (connect_ms > 0) curl_easy_setopt(t->easy, CURLOPT_CONNECTTIMEOUT_MS, connect_ms);
+    if (once && !t->once_upload) curl_easy_setopt(t->easy, CURLOPT_FRESH_CONNECT, 1L);
 
     if (path != NULL) {
         /* Opened last: nothing between here and the end of the transfer can raise. */
@@ -593,11 +442,6 @@ void ic_transfer_complete(ic_transfer *t, CURLcode rc)
     t->file_errno = rc == CURLE_WRITE_ERROR ? file_errno : 0;
 }
 
-static int ic_is_space(char c)
-{
-    return c == ' ' || c == '\t' || c == '\r' || c == '\n';
-}
-
 void ic_push_details(lua_State *L, int code, int sent)
 {
     lua_createtable(L, 0, 2);
@@ -644,15 +488,15 @@ void ic_transfer_push_head(lua_State *L, ic_transfer *t)
  * collector's work on them). Pushes nil (no body string) and the value, and returns 1; returns 0 with
  * nothing pushed when the body is empty, not JSON or not valid JSON: the body string then goes to Lua,
  * whose decoder says what is wrong with it. */
-static int ic_push_decoded(lua_State *L, ic_buffer *body, int plan)
+static int ic_push_decoded(lua_State *L, ic_buffer *body)
 {
     const char *p;
     int top = lua_gettop(L);
     if (body->len == 0 || ic_buffer_terminate(body) != 0) return 0;
-    for (p = body->data; *p == ' ' || *p == '\t' || *p == '\r' || *p == '\n'; p++) {}
+    for (p = body->data; ic_is_space(*p); p++) {}
     if (*p != '{' && *p != '[') return 0;    /* an API's answer: anything else takes the usual way */
     lua_pushnil(L);
-    if (ic_json_decode_text(L, body->data, body->len, plan)) return 1;
+    if (ic_json_decode_text(L, body->data, body->len)) return 1;
     lua_settop(L, top);
     return 0;
 }
@@ -663,13 +507,12 @@ int ic_transfer_push(lua_State *L, ic_transfer *t)
     if (t->rc != CURLE_OK) return ic_push_failure(L, t);
     curl_easy_getinfo(t->easy, CURLINFO_RESPONSE_CODE, &status);
     lua_pushinteger(L, (lua_Integer)status);
-    /* The header block itself: the table of headers is made only when someone asks (head.c). */
-    ic_push_head_block(L, t->head.data != NULL ? t->head.data : "", t->head.len);
+    ic_push_headers(L, t->head.data != NULL ? t->head.data : "", t->head.len);
     if (t->to_file) {
         lua_pushnil(L);
         return 3;
     }
-    if (t->decode && status >= 200 && status < 300 && ic_push_decoded(L, &t->body, t->plan)) return 4;
+    if (t->decode && status >= 200 && status < 300 && ic_push_decoded(L, &t->body)) return 4;
     lua_pushlstring(L, t->body.data != NULL ? t->body.data : "", t->body.len);
     return 3;
 }

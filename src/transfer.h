@@ -6,7 +6,12 @@
  * A transfer's life: ic_transfer_prepare (may raise on misuse) -> libcurl runs it -> ic_transfer_complete
  * (C only, never raises) -> ic_transfer_push (may raise on memory errors; can be repeated) ->
  * ic_transfer_cleanup. Every resource hangs off the struct, so a Lua error at any step leaks nothing: the
- * owner's next prepare or its __gc releases it. */
+ * owner's next prepare or its __gc releases it.
+ *
+ * Each request is set up plainly: the easy handle is reset (curl_easy_reset keeps the connection, DNS and
+ * TLS session caches, all keep-alive needs), the header list is built anew and the URL goes to libcurl
+ * as a string. Nothing parsed or built for one request is kept for the next. ic_transfer_push makes Lua
+ * values of the transfer's C buffers: its owner calls it with the handle BUSY (handle.h). */
 #ifndef IC_TRANSFER_H
 #define IC_TRANSFER_H
 
@@ -23,13 +28,7 @@ typedef struct ic_conn_opts {
 
 typedef struct ic_transfer {
     CURL *easy;                     /* NULL once released */
-    struct curl_slist *req_headers; /* header list of the latest request, kept for the next (same lines) */
-    CURLU *url;                     /* the parsed URL of the latest request (ic_apply_url), or NULL */
-    char url_origin[128];           /* its "scheme://authority", when url holds a whole parse of it */
-    size_t url_origin_len;          /* 0: none */
-    int clean;                      /* the handle holds only options every request sets (see prepare) */
-    char *conn_ca_file;             /* the connection options the handle was set up with (copies) */
-    char *conn_proxy;
+    struct curl_slist *req_headers; /* header list of the request being run */
     FILE *out;                      /* output_file of the request being run */
     int out_errno;                  /* errno of a failed write to out */
     int oom;                        /* a callback ran out of memory */
@@ -42,8 +41,6 @@ typedef struct ic_transfer {
     size_t up_off;                  /* how much of `up` libcurl has read */
     int once_upload;                /* the body goes through the read callback (see ic_transfer_prepare) */
     int decode;                     /* req.decode: a 2xx JSON body is pushed decoded (ic_transfer_push) */
-    int plan;                       /* 0, or the stack index of the operation name the answer is decoded
-                                     * for (ic_json_decode_text); set by the session after prepare */
     char errbuf[CURL_ERROR_SIZE];
     /* bookkeeping of the owner (multi.c): an id and a place in one of its lists */
     lua_Integer id;
@@ -66,19 +63,19 @@ void ic_transfer_release(ic_transfer *t);
  * The strings it reads are left on the Lua stack. With copy_body, libcurl keeps its own copy of the body
  * (the transfer outlives this call); otherwise the caller keeps the stack as it is until the transfer
  * ends. Returns 0, or pushes the four failure values (nil, "network", message, details) and returns 4
- * when output_file cannot be opened. The easy handle is reset only when the previous request left more
- * than a plain GET sets: an option a caller sets itself after prepare (the multi's PIPEWAIT, PRIVATE)
- * must therefore be set for every request, or the handle not be reused (a stream's). */
+ * when output_file cannot be opened or libcurl refuses an option security depends on (protocols, TLS
+ * verification, no redirects, the CA file): such a request is never sent. */
 int ic_transfer_prepare(lua_State *L, ic_transfer *t, int req, const ic_conn_opts *o, int copy_body);
 
 /* After libcurl finished the transfer with rc: closes the output file and records the outcome in t.
  * Never raises. */
 void ic_transfer_complete(ic_transfer *t, CURLcode rc);
 
-/* Pushes the recorded outcome: status, head, body (3 values), or with t->decode status, head, nil, value
- * (4: a 2xx JSON object or array, decoded from the buffer), or nil, kind, message, details (4). head is
- * the final response's header block ("Name: value" lines) as an intercom.head userdata (head.c). Returns
- * the count. Leaves t unchanged, so it can be repeated. */
+/* Pushes the recorded outcome: status, headers, body (3 values), or with t->decode status, headers, nil,
+ * value (4: a 2xx JSON object or array, decoded from the buffer), or nil, kind, message, details (4).
+ * headers is the final response's {lowercase name = value} (ic_push_headers). Returns the count. Leaves
+ * t unchanged, so it can be repeated. Allocates Lua values while it reads t's buffers: the owner's
+ * handle must be BUSY (handle.h). */
 int ic_transfer_push(lua_State *L, ic_transfer *t);
 
 /* Pushes the final response's headers received so far as a table (ic_push_headers), for a stream, whose
@@ -87,8 +84,6 @@ void ic_transfer_push_head(lua_State *L, ic_transfer *t);
 
 /* head.c: pushes {lowercase name = value} for a header block, repeated names joined with ", ". */
 void ic_push_headers(lua_State *L, const char *data, size_t len);
-/* head.c: pushes a copy of a header block as an intercom.head userdata. */
-void ic_push_head_block(lua_State *L, const char *data, size_t len);
 
 /* details = {curl_code, sent} */
 void ic_push_details(lua_State *L, int code, int sent);

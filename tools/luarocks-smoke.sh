@@ -21,6 +21,14 @@ case $which in
     luajit) luaver=5.1; lua=luajit; extra=(LUA_INCDIR=/usr/include/luajit-2.1) ;;
     *)      echo "unknown interpreter '$which' (5.4 or luajit)" >&2; exit 2 ;;
 esac
+
+# For LuaJIT, luarocks' 5.1 interpreter must be luajit (not lua5.1): it is the one the wrapper of the
+# installed bin/intercom runs.
+if [ "$which" = luajit ]; then
+    printf 'lua_interpreter = "luajit"\nvariables = { LUA_BINDIR = "%s" }\n' "$(dirname "$(command -v luajit)")" \
+        >"$tmp/luarocks-config.lua"
+    export LUAROCKS_CONFIG="$tmp/luarocks-config.lua"
+fi
 cp "$root/tools/smoke.lua" "$tmp/smoke.lua"
 
 # smoke TREE: tools/smoke.lua from $tmp, with only TREE on the paths
@@ -65,3 +73,9 @@ types="$(luarocks --lua-version "$luaver" --tree "$tmp/tree-rock" show --rock-di
 [ -f "$types/intercom/resources.lua" ] || { echo "the rock did not install types/ at $types" >&2; exit 1; }
 echo "types installed at ${types#"$tmp/tree-rock/"}"
 smoke "$tmp/tree-rock"
+
+# 3. The command line in each tree, as luarocks installed it: a wrapper that sets the tree's paths and
+# runs the tree's interpreter on the rock's copy of bin/intercom.
+for tree in "$tmp/tree-make" "$tmp/tree-rock"; do
+    (cd "$tmp" && env -u LUA_PATH -u LUA_CPATH "$tree/bin/intercom" --version)
+done

@@ -36,9 +36,6 @@ Client.__name = "intercom.client"
 -- The token lives here, keyed by client, not in the client table: printing or dumping a client
 -- (inspect, a debugger, a test snapshot) can then never show it.
 local tokens = setmetatable({}, { __mode = "k" })
--- The "Authorization: Bearer ..." line of the last token each client used, kept beside the client for
--- the same reason.
-local auth_lines = setmetatable({}, { __mode = "k" })
 
 local function default_user_agent()
   return "intercom-lua/" .. _M.VERSION .. " (" .. _VERSION .. (jit and ("; " .. jit.version) or "") .. ")"
@@ -79,10 +76,7 @@ function _M.new(opts)
     _connect_timeout = o.connect_timeout or _M.DEFAULT_CONNECT_TIMEOUT,
     _logger = o.logger,
     _throttle = o.rate_limit == "auto" and throttle.new() or nil,
-    _version_lines = {},
-    _shared_header_lines = o.transport == nil,   -- see build_headers
   }, Client)
-  self._user_agent_line = "User-Agent: " .. self._user_agent
   tokens[self] = o.token
   o.token = nil
   resource.attach(self)
@@ -143,41 +137,9 @@ local function encode_body(what, body)
 end
 
 -- Headers of one call: defaults, then the call's own `opts.headers`, which replace a default of the
--- same name (case-insensitively).
-local ACCEPT_JSON, ACCEPT_RAW = "Accept: application/json", "Accept: application/octet-stream"
-local CONTENT_TYPE_JSON = "Content-Type: application/json"
-
+-- same name (case-insensitively). A new array every call: the transport may keep or change it.
 local function build_headers(self, call, token, has_body)
   local opts = call.opts
-  if not opts.headers then
-    -- The usual case: the default lines, each string made once. The built-in transports only read
-    -- req.headers, so for them each array is made once too (per token, version and kind of request); a
-    -- transport passed in gets a new array every time, since it may change it.
-    local auth = auth_lines[self]
-    if not auth or auth[1] ~= token then
-      auth = { token, "Authorization: Bearer " .. token, {} }   -- [3]: version -> kind -> lines
-      auth_lines[self] = auth
-    end
-    local version = opts.version or self.version
-    local kind = call.raw and 3 or has_body and 2 or 1
-    local shared = self._shared_header_lines and auth[3][version]
-    if shared and shared[kind] then return shared[kind] end
-    local vline = self._version_lines[version]
-    if not vline then
-      vline = "Intercom-Version: " .. version
-      self._version_lines[version] = vline
-    end
-    local lines = { auth[2], vline, call.raw and ACCEPT_RAW or ACCEPT_JSON, self._user_agent_line }
-    if has_body then lines[5] = CONTENT_TYPE_JSON end
-    if self._shared_header_lines then
-      if not shared then
-        shared = {}
-        auth[3][version] = shared
-      end
-      shared[kind] = lines
-    end
-    return lines
-  end
   local list = {
     { "Authorization", "Bearer " .. token },
     { "Intercom-Version", opts.version or self.version },
@@ -239,9 +201,7 @@ function Client:_perform(call)
     headers = build_headers(self, call, token, body ~= nil),
     timeout = opts.timeout or self._timeout,
     connect_timeout = min(self._connect_timeout, opts.timeout or self._timeout),
-    -- a transport may return a 2xx JSON body decoded, as `value`; the name of the operation lets the
-    -- C core prepare the tables of its answer while the request is in flight (src/json.c, "reserve")
-    decode = not call.raw and call.what,
+    decode = not call.raw,      -- a transport may return a 2xx JSON body decoded, as `value`
     idempotent = idempotent,    -- a transport must not replay a non-idempotent request by itself
   }
   -- the fields most requests lack are set only when present: the record stays at eight fields

@@ -35,56 +35,14 @@ function _M.rate_limit(headers)
   }
 end
 
-local parse_headers, head_meta, json_decode = core.parse_headers, core.head_meta, core.json_decode
-local rawset, setmetatable, next = rawset, setmetatable, next
+local json_decode = core.json_decode
 local byte, find = string.byte, string.find
 
--- A transport may hand over the response's header lines (`head`: the C core's intercom.head from the curl
--- transport, or a string) instead of a table. Almost no caller reads response.headers, and making the
--- table is a fair part of a request's cost, so it is made on the first read: until then the response
--- carries this metatable and its block sits here (weak keys: it goes with its response). The first read
--- leaves a plain response.
-local heads = setmetatable({}, { __mode = "k" })
-
-local function materialize(resp)
-  local head = heads[resp]
-  if not head then return nil end
-  heads[resp] = nil
-  local headers = parse_headers(head)
-  rawset(resp, "headers", headers)
-  setmetatable(resp, nil)
-  return headers
-end
-
-local Lazy = {
-  __index = function(resp, key)
-    if key == "headers" then return materialize(resp) end
-    return nil
-  end,
-  -- pairs(response) lists the headers too (Lua 5.2+; LuaJIT ignores __pairs)
-  __pairs = function(resp)
-    materialize(resp)
-    return next, resp, nil
-  end,
-}
-
---- The `response` value every operation returns third. `raw`: what the transport returned, with
---- either `headers` (a table, lowercase names) or `head` (the header block, see above).
+--- The `response` value every operation returns third. `raw`: what the transport returned (DESIGN.md,
+--- "Transports": status, headers with lowercase names, body, value). The request id and the rate-limit
+--- state are read here, in Lua, from the headers table every transport hands over: they are Intercom's
+--- headers, which the C core knows nothing of.
 function _M.meta(raw, attempts)
-  local head = raw.head
-  if head then
-    -- request id and rate-limit state, read from the block by the C core without the table
-    local request_id, limit, remaining, reset, odd = head_meta(head)
-    if odd then limit, remaining, reset = int(limit), int(remaining), int(reset) end
-    local resp = setmetatable({
-      status = raw.status,
-      request_id = request_id,
-      rate_limit = { limit = limit, remaining = remaining, reset = reset },
-      attempts = attempts,
-    }, Lazy)
-    heads[resp] = head
-    return resp
-  end
   local headers = raw.headers or {}
   return {
     status = raw.status,

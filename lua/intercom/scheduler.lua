@@ -52,7 +52,7 @@ end
 
 --- Called by the curl transport inside a task: starts `req` on the scheduler's multi (the first curl
 --- transport to send provides it, so one map uses one multi) and yields until the response is in.
---- Returns what session:perform returns: status, head, body, or nil, kind, message, details.
+--- Returns what session:perform returns: status, headers, body, value, or nil, kind, message, details.
 function Scheduler:request(transport, req, conn_opts)
   local multi = self.multi
   if not multi then

@@ -58,13 +58,6 @@ function _M.compile(template)
   end
 end
 
---- Fills a template's `{param}`s from `values` (name -> already validated string).
-function _M.expand(template, values)
-  return (string.gsub(template, "{([%w_]+)}", function(name)
-    return escape_segment(values[name])
-  end))
-end
-
 -- Integral floats print without ".0" ("2", not "2.0"), so page=2.0 reads as page=2.
 local function scalar_string(v)
   if type(v) == "number" and v == math.floor(v) and v > -2^63 and v < 2^63 then

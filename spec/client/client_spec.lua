@@ -33,40 +33,51 @@ describe("client requests", function()
     assert.equal("", req.body)
   end)
 
-  -- The curl transport hands over the header block and response.headers is made on its first read
-  -- (intercom.response): what a caller sees is the same plain table as from a transport returning one.
-  it("gives response.headers as a plain table of lowercase names, made when first read", function()
+  -- The transport contract (DESIGN.md, "Transports"): the curl transport returns {status, headers, body,
+  -- value}, headers a plain table of lowercase names; the client reads the request id and the rate limit
+  -- from it in Lua, and the response it returns shows the same table.
+  it("gives response.headers as a plain table of lowercase names, request id and rate limit read from it", function()
     local script = { json = fx.contact("c1"), headers = {
       ["X-RateLimit-Limit"] = "10000", ["X-RateLimit-Remaining"] = "9876", ["X-RateLimit-Reset"] = "1700000500",
       ["X-Request-Id"] = "req-abc", ["Set-Cookie"] = { "a=1", "b=2" }, ["X-Custom"] = "v" } }
     control.enqueue(script)
     local _, _, resp = assert(fx.client().contacts:find("c1"))
     assert.equal("req-abc", resp.request_id)
+    assert.same({ limit = 10000, remaining = 9876, reset = 1700000500 }, resp.rate_limit)
     if math.type then assert.equal("integer", math.type(resp.rate_limit.reset)) end
     local headers = resp.headers
     assert.equal("table", type(headers))
     assert.is_nil(getmetatable(headers))
-    assert.equal(headers, resp.headers)          -- made once
-    assert.is_nil(getmetatable(resp))            -- and the response is a plain table again
+    assert.is_nil(getmetatable(resp))
     assert.equal("a=1, b=2", headers["set-cookie"])
     assert.equal("v", headers["x-custom"])
     assert.equal("req-abc", headers["x-request-id"])
     for name in pairs(headers) do assert.equal(name:lower(), name) end
 
-    -- the same answer through a transport that returns a headers table
+    -- the same answer through a transport of the caller's that returns the contract's shape
     control.enqueue(script)
     local curl = require("intercom.transport.curl").new()
-    local tabled = { request = function(_, req)
+    local seen
+    local wrapped = { request = function(_, req)
       local raw, err = curl:request(req)
-      if raw then raw.headers, raw.head = require("intercom.core").parse_headers(raw.head), nil end
+      seen = raw
       return raw, err
     end }
-    local _, _, resp2 = assert(fx.client{ transport = tabled }.contacts:find("c1"))
+    local _, _, resp2 = assert(fx.client{ transport = wrapped }.contacts:find("c1"))
     curl:close()
     headers.date, resp2.headers.date = nil, nil   -- the two answers may straddle a second
     assert.same(resp2.headers, headers)
     assert.same(resp2.rate_limit, resp.rate_limit)
     assert.equal(resp2.request_id, resp.request_id)
+    -- what the transport returned: status, headers (shown by pairs and json.encode on both VMs), value
+    local keys = {}
+    for k in pairs(seen) do keys[#keys + 1] = k end
+    table.sort(keys)
+    assert.same({ "headers", "status", "value" }, keys)
+    assert.equal("c1", seen.value.id)
+    local encoded = require("intercom").json.decode(require("intercom").json.encode(seen))
+    assert.equal("req-abc", encoded.headers["x-request-id"])
+    assert.equal(200, encoded.status)
   end)
 
   if _VERSION ~= "Lua 5.1" then   -- LuaJIT ignores __pairs

@@ -16,18 +16,10 @@ local core = {}
 function core.json_encode(value) end
 
 --- Decodes a JSON text. Integers stay Lua integers (5.3+), null is core.null, arrays carry array_mt.
---- With `name` (an operation, e.g. "contacts:find"), the decoder records the shape of the answer under
---- that name and takes its tables from the reserve core.json_reserve(name) made, as a session does.
 ---@param text string
----@param name? string
 ---@return any|nil value
 ---@return string|nil err # why the text is not valid JSON
-function core.json_decode(text, name) end
-
---- Makes, ahead of time, the empty tables (at their sizes) that the last answer decoded under `name` had,
---- for the next decode under `name` to take. A session calls it while a request is in flight.
----@param name string
-function core.json_reserve(name) end
+function core.json_decode(text) end
 
 --- HMAC-SHA1 of `message` keyed by `key`, as 40 lowercase hex digits.
 ---@param key string
@@ -67,18 +59,18 @@ function core.sleep(seconds) end
 ---@field connect_timeout? number # seconds to connect
 ---@field output_file? string # write the body to this file (the result's body is then nil)
 ---@field once? boolean # the request must reach the server at most once: libcurl may not replay it
----@field decode? boolean|string # a 2xx JSON object or array comes back decoded (4th result); a name: see json_reserve
+---@field decode? boolean # a 2xx JSON object or array comes back decoded (4th result)
 
 --- A libcurl session (one easy handle, reused across requests for keep-alive); freed by __gc/__close.
 ---@class intercom.core.Session
 local Session = {}
 
---- Runs one HTTP exchange to completion. Returns status, head (the final response's header block, see
---- core.parse_headers), body; with req.decode and a 2xx JSON object or array, status, head, nil, value; or
---- nil, kind ("timeout"|"network"), message, {curl_code, sent}. Raises only on misuse.
+--- Runs one HTTP exchange to completion. Returns status, headers (lowercase names), body; with
+--- req.decode and a 2xx JSON object or array, status, headers, nil, value; or nil, kind
+--- ("timeout"|"network"), message, {curl_code, sent}. Raises only on misuse.
 ---@param req intercom.core.Request
 ---@return integer|nil status
----@return intercom.core.Head|string head_or_kind
+---@return table<string, string>|string headers_or_kind
 ---@return string|nil body_or_message
 ---@return {curl_code: integer, sent: boolean}|table|nil details_or_value
 function Session:perform(req) end
@@ -95,26 +87,11 @@ function Session:closed() end
 ---@return intercom.core.Session
 function core.session(opts) end
 
---- The header lines of a response ("Name: value", as received), handed over by Session:perform and
---- Multi:perform; read by core.parse_headers and core.head_meta. tostring() gives the text.
----@class intercom.core.Head: userdata
-
---- The table of a header block: lowercase name -> value, repeated names joined with ", ", obsolete line
---- folding joined with a space.
----@param head intercom.core.Head|string
+--- The table of a block of "Name: value" header lines: lowercase name -> value, repeated names joined
+--- with ", ", obsolete line folding joined with a space (what Session:perform returns is made so).
+---@param text string
 ---@return table<string, string> headers
-function core.parse_headers(head) end
-
---- What every response needs from its header block, without making the table: X-Request-Id and the
---- X-RateLimit-Limit/-Remaining/-Reset values (names matched case-insensitively; each nil when absent).
---- A count of plain digits comes as an integer, anything else as the string, and then `odd` is true.
----@param head intercom.core.Head|string
----@return string|nil request_id
----@return integer|string|nil limit
----@return integer|string|nil remaining
----@return integer|string|nil reset
----@return boolean odd
-function core.head_meta(head) end
+function core.parse_headers(text) end
 
 --- Percent-encodes everything but RFC 3986's unreserved characters (A-Z a-z 0-9 - . _ ~), as %XX with
 --- uppercase hex; returns the string itself when nothing needs encoding.
@@ -164,10 +141,11 @@ function Stream:read() end
 --- Releases the transfer (idempotent); the stream cannot be read afterwards.
 function Stream:close() end
 
---- Starts a streamed request (no I/O until headers() or read()). Raises on misuse.
+--- Starts a streamed request (no I/O until headers() or read()). Raises on misuse; returns nil, kind,
+--- message, details when libcurl refuses an option security depends on.
 ---@param opts? intercom.core.SessionOpts
 ---@param req intercom.core.StreamRequest
----@return intercom.core.Stream
+---@return intercom.core.Stream|nil
 function core.stream(opts, req) end
 
 --- Concurrent transfers on one libcurl multi handle, driven from Lua (client:map's scheduler); freed by
@@ -182,7 +160,7 @@ local Multi = {}
 function Multi:add(req, opts) end
 
 --- Runs the transfers until one completes or `timeout` seconds pass. Each done entry is {id, status,
---- head, body} or {id, nil, kind, message, details}, as Session:perform returns.
+--- headers, body, value} or {id, nil, kind, message, details}, as Session:perform returns.
 ---@param timeout number
 ---@return table[] done
 function Multi:perform(timeout) end

@@ -65,7 +65,8 @@ local function stream_request(self, req)
   local sreq = {}
   for k, v in pairs(req) do sreq[k] = v end
   sreq.output_file, sreq.receiver = nil, nil
-  local s = core.stream(self.conn, sreq)
+  local s, kind, message, details = core.stream(self.conn, sreq)
+  if not s then return nil, failure(kind, message, details) end
   local ok, res, err = pcall(receive, s, req.receiver)
   s:close()
   if not ok then error(res, 0) end
@@ -75,34 +76,30 @@ end
 --- req: method, url, headers (array of "Name: value"), body, timeout, connect_timeout, output_file,
 --- idempotent (false: the request must reach the server at most once),
 --- receiver (a download: see intercom.download; the body of a 2xx goes to it and `body` is nil),
---- decode (true, or the operation's name, e.g. "contacts:find": a 2xx JSON object or array comes back
---- decoded as `value`, and `body` is nil; with a name, the C core makes the answer's tables while it
---- waits, as the last answer to that operation had them).
---- Returns {status, head, body, value}, or nil and {kind, message, sent, curl_code, retryable}. `head` is the
---- response's header block as received (a string of "Name: value" lines): intercom.response reads what
---- every response needs from it and makes the headers table only when asked (core.parse_headers). Other
---- transports return `headers`, a table of lowercase names, instead; a download returns `headers` too.
+--- decode (true: a 2xx JSON object or array comes back decoded as `value`, and `body` is nil).
+--- Returns the transport contract's response (DESIGN.md, "Transports"): {status, headers (lowercase
+--- names), body, value}, or nil and {kind, message, sent, curl_code, retryable}.
 ---@param req intercom.core.Request
----@return {status: integer, head: any, headers: table<string, string>|nil, body: string|nil, value: any}|nil response
+---@return {status: integer, headers: table<string, string>, body: string|nil, value: any}|nil response
 ---@return {kind: string, message: string, sent: boolean, curl_code: integer, retryable: boolean|nil}|nil err
 function Transport:request(req)
   if req.receiver then return stream_request(self, req) end
   -- libcurl replays a request by itself when a reused connection turns out dead before any answer; `once`
   -- makes the C core rule that out (src/transfer.c) for requests that must not run twice.
   if req.idempotent == false then req.once = true end
-  local status, head, body, details   -- details: a failure's, or the decoded body (req.decode)
+  -- status, headers, body, value; or on failure nil, kind, message, {curl_code, sent}
+  local status, headers, body, value
   local sched = scheduler.current()
   if sched then
-    status, head, body, details = sched:request(self, req, self.conn)
+    status, headers, body, value = sched:request(self, req, self.conn)
   else
-    status, head, body, details = self.session:perform(req)
+    status, headers, body, value = self.session:perform(req)
   end
   if not status then
-    -- on failure the C core returns nil, kind, message, {curl_code, sent}
-    return nil, { kind = head, message = body, sent = details.sent, curl_code = details.curl_code }
+    return nil, { kind = headers, message = body, sent = value.sent, curl_code = value.curl_code }
   end
   -- with req.decode the C core decodes a 2xx JSON body from its own buffer: `value`, and no body string
-  return { status = status, head = head, body = body, value = details }
+  return { status = status, headers = headers, body = body, value = value }
 end
 
 --- The curl multi handle for concurrent requests (client:map), made on first use.
@@ -117,7 +114,6 @@ function Transport:multi()
 end
 
 Transport.sleep = function(_, seconds) scheduler.sleep(seconds) end
-Transport.now = function() return core.now() end
 
 function Transport:close()
   self.session:close()
