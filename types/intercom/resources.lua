@@ -9,6 +9,7 @@
 ---@field headers? table<string, string> # extra headers; they replace a default of the same name
 ---@field query? table<string, any> # extra query parameters
 ---@field idempotent? boolean # true lets a POST be replayed after a 5xx or a dropped connection
+---@field max_response_bytes? integer # largest answer kept in memory, after decompression (too_large past it)
 
 ---@class intercom.DownloadOpts: intercom.RequestOpts
 ---@field output_file? string # stream the body to this file (via FILE.part); the result is a DownloadResult
