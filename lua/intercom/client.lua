@@ -22,7 +22,8 @@ local min = math.min
 local _M = {}
 
 _M.VERSION = core._VERSION   -- written once, in src/version.h
-_M.API_VERSION = "2.12"
+_M.API_VERSION = "2.12"            -- the default version (operations_list.DEFAULT_VERSION)
+_M.VERSIONS = require("intercom.operations_list").VERSIONS
 _M.DEFAULT_TIMEOUT = 30
 _M.DEFAULT_CONNECT_TIMEOUT = 10
 _M.DEFAULT_MAX_RETRIES = 2
@@ -51,7 +52,7 @@ end
 ---@field token? string|fun(): string  access token, or a function called for every request (INTERCOM_API_KEY)
 ---@field region? "us"|"eu"|"au"       picks https://api{,.eu,.au}.intercom.io
 ---@field base_url? string             any other base URL; not together with region
----@field version? string              Intercom-Version header (default "2.12")
+---@field version? "2.12"|"2.13"|"2.14"|"2.15"|"2.16"  Intercom-Version (default "2.12"); one of intercom.VERSIONS
 ---@field timeout? number              seconds per attempt (default 30)
 ---@field connect_timeout? number      seconds to connect (default 10)
 ---@field max_retries? integer         retries after the first attempt (default 2)

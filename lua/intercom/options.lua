@@ -107,10 +107,21 @@ checkers.base_url = function(v, name)
   return (v:gsub("/+$", ""))
 end
 
+-- A version is a string from intercom.VERSIONS: a number cannot be one (2.10 is 2.1 to Lua), and a
+-- version the operations table does not know would make every `since` check meaningless.
+local VERSIONS = require("intercom.operations_list").VERSIONS
+local VERSION_SET, VERSION_LIST = {}, "\"" .. table.concat(VERSIONS, "\", \"") .. "\""
+for _, v in ipairs(VERSIONS) do VERSION_SET[v] = true end
+
 checkers.version = function(v, name)
-  if type(v) == "number" then v = string.format("%.2f", v):gsub("0$", "") end
-  header_string(v, name)
-  if v == "" then fail(name, "is empty") end
+  if type(v) == "number" then
+    fail(name, ("expected a string, got the number %s (write the version in quotes: one of %s)")
+      :format(tostring(v), VERSION_LIST))
+  end
+  if not VERSION_SET[v] then
+    fail(name, ("expected one of %s (intercom.VERSIONS), got %s"):format(VERSION_LIST,
+      type(v) == "string" and string.format("%q", v) or type(v)))
+  end
   return v
 end
 
