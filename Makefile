@@ -52,10 +52,10 @@ test: all
 demo: all
 	bash examples/run-quickstart.sh
 
-# README.md's operations table, regenerated from lua/intercom/operations.lua (spec/client/coverage_spec.lua
+# docs/operations.md's operations table, regenerated from lua/intercom/operations.lua (spec/client/coverage_spec.lua
 # fails when the two differ).
 docs:
-	lua5.4 tools/gen-operations-table.lua --readme README.md
+	lua5.4 tools/gen-operations-table.lua --write docs/operations.md
 
 # The benchmark (a report, not a test; see bench/README.md): installs nginx, GNU time and the pinned Node
 # SDK on first use, then runs every workload for every client. A few minutes on two cores.

@@ -20,6 +20,8 @@ local resource = require "intercom.resource"
 local _M = {
   _VERSION = client.VERSION,
   API_VERSION = client.API_VERSION,
+  --- The API versions served, oldest first: { "2.12", "2.13", "2.14", "2.15", "2.16" }.
+  VERSIONS = client.VERSIONS,
   --- JSON null, as decoded and as to encode: equal to cjson.null.
   null = core.null,
   --- The metatable every decoded JSON array carries, so that arrays (even empty) encode back as arrays.

@@ -8,9 +8,9 @@ source = {
    dir = "intercom-0.2.0",
 }
 description = {
-   summary = "The Intercom REST API 2.12 for Lua: a libcurl C core and a declarative Lua layer",
+   summary = "The Intercom REST API 2.12 to 2.16 for Lua: a libcurl C core and a declarative Lua layer",
    detailed = [[
-All 118 operations of Intercom's API 2.12 from Lua 5.4 or LuaJIT/OpenResty: retries with backoff,
+All 231 operations of Intercom's API 2.12 to 2.16 from Lua 5.4 or LuaJIT/OpenResty: retries with backoff,
 rate-limit state, every pagination style, typed error objects, and an exact JSON codec in C.
 ]],
    license = "MIT",
@@ -48,6 +48,7 @@ build = {
       ["intercom.errors"] = "lua/intercom/errors.lua",
       ["intercom.misuse"] = "lua/intercom/misuse.lua",
       ["intercom.operations"] = "lua/intercom/operations.lua",
+      ["intercom.operations_list"] = "lua/intercom/operations_list.lua",
       ["intercom.options"] = "lua/intercom/options.lua",
       ["intercom.pager"] = "lua/intercom/pager.lua",
       ["intercom.query"] = "lua/intercom/query.lua",

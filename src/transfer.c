@@ -39,6 +39,10 @@ void ic_transfer_cleanup(ic_transfer *t)
     }
     t->out_errno = 0;
     t->oom = 0;
+    t->too_large = 0;
+    t->bad_length = 0;
+    t->length_seen = 0;
+    t->max_body = 0;
     t->to_file = 0;
     t->once_upload = 0;
     t->up_off = 0;
@@ -62,6 +66,39 @@ void ic_transfer_release(ic_transfer *t)
 
 /* ---- libcurl callbacks: append to C memory only --------------------------------------------------- */
 
+/* Whether a header line is a Content-Length that disagrees with one seen before in the same head
+ * ("Content-Length: 2" then "Content-Length: 20", or "2, 20" on one line). libcurl 7.88 takes the last
+ * one, which can frame a short prefix of the body as a whole, valid-looking answer; RFC 9112 6.3 says such
+ * a response is unrecoverable. Identical repeats are allowed (RFC 9110 8.6). */
+static int ic_conflicting_length(ic_transfer *t, const char *p, size_t len)
+{
+    static const char name[] = "content-length:";
+    size_t i, n = sizeof name - 1;
+    if (len <= n) return 0;
+    for (i = 0; i < n; i++) {
+        char c = p[i];
+        if (c >= 'A' && c <= 'Z') c = (char)(c - 'A' + 'a');
+        if (c != name[i]) return 0;
+    }
+    while (i < len) {
+        unsigned long long v = 0;
+        int digits = 0;
+        while (i < len && (p[i] == ' ' || p[i] == '\t')) i++;
+        while (i < len && p[i] >= '0' && p[i] <= '9') {
+            if (digits++ < 19) v = v * 10 + (unsigned long long)(p[i] - '0');
+            i++;
+        }
+        while (i < len && (p[i] == ' ' || p[i] == '\t' || p[i] == '\r' || p[i] == '\n')) i++;
+        if (digits == 0) return 0; /* not a number: left to libcurl, which refuses it */
+        if (t->length_seen && v != t->length) return 1;
+        t->length_seen = 1;
+        t->length = v;
+        if (i < len && p[i] == ',') i++;
+        else break;
+    }
+    return 0;
+}
+
 static size_t ic_on_header(char *p, size_t size, size_t n, void *ud)
 {
     ic_transfer *t = (ic_transfer *)ud;
@@ -70,7 +107,12 @@ static size_t ic_on_header(char *p, size_t size, size_t n, void *ud)
      * first, and only the final response's headers are wanted. The status line itself is not kept. */
     if (len >= 5 && memcmp(p, "HTTP/", 5) == 0) {
         t->head.len = 0;
+        t->length_seen = 0;
         return len;
+    }
+    if (ic_conflicting_length(t, p, len)) {
+        t->bad_length = 1;
+        return 0; /* aborts the transfer: the body's framing cannot be trusted */
     }
     if (ic_buffer_append(&t->head, p, len) != 0) {
         t->oom = 1;
@@ -87,6 +129,12 @@ static size_t ic_on_body(char *p, size_t size, size_t n, void *ud)
         size_t w = fwrite(p, 1, len, t->out);
         if (w != len) t->out_errno = errno ? errno : EIO;
         return w; /* a short count aborts the transfer with CURLE_WRITE_ERROR */
+    }
+    /* max_response_bytes counts the bytes as they come out of libcurl's content decoder, so it bounds an
+     * inflated gzip answer as well as a plain one: the transfer stops at the limit, whatever was announced. */
+    if (t->max_body > 0 && len > t->max_body - t->body.len) {
+        t->too_large = 1;
+        return 0;
     }
     if (ic_buffer_append(&t->body, p, len) != 0) {
         t->oom = 1;
@@ -158,6 +206,24 @@ static long ic_field_ms(lua_State *L, int t, const char *name)
     v = (long)ms;
     if ((lua_Number)v < ms) v++;
     return v;
+}
+
+/* req.max_response_bytes: nil (no limit) or a positive integer number of bytes. */
+static size_t ic_field_size(lua_State *L, int t, const char *name)
+{
+    lua_Number v;
+    lua_getfield(L, t, name);
+    if (lua_isnil(L, -1)) {
+        lua_pop(L, 1);
+        return 0;
+    }
+    if (lua_type(L, -1) != LUA_TNUMBER)
+        luaL_error(L, "intercom request: '%s' must be a number of bytes (got %s)", name, luaL_typename(L, -1));
+    v = lua_tonumber(L, -1);
+    lua_pop(L, 1);
+    if (!(v >= 1)) luaL_error(L, "intercom request: '%s' must be at least 1", name);
+    if (v >= (lua_Number)((size_t)-1 / 2)) return (size_t)-1 / 2;
+    return (size_t)v;
 }
 
 /* HTTP method token (RFC 9110 tchar): refuses spaces and CR/LF, which would let a caller forge the request line. */
@@ -241,7 +307,10 @@ static const char *ic_apply_conn_options(ic_transfer *t, const ic_conn_opts *o)
     CURL *e = t->easy;
     curl_easy_setopt(e, CURLOPT_ERRORBUFFER, t->errbuf);
     curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);          /* no SIGALRM for DNS timeouts: threads, embedders */
-    curl_easy_setopt(e, CURLOPT_ACCEPT_ENCODING, "");   /* every encoding libcurl can decode */
+    /* gzip and deflate only: zlib's state is a fixed 32 KB window, and the decoded bytes are bounded by
+     * max_response_bytes (ic_on_body). br and zstd would let a server pick a decoder window of up to
+     * 16 MB / 128 MB per answer; Intercom's API serves gzip (docs/reliability.md, "Compression"). */
+    curl_easy_setopt(e, CURLOPT_ACCEPT_ENCODING, "gzip, deflate");
     curl_easy_setopt(e, CURLOPT_TCP_KEEPALIVE, 1L);
     curl_easy_setopt(e, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_2TLS);
     curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, ic_on_header);
@@ -314,6 +383,7 @@ int ic_transfer_prepare(lua_State *L, ic_transfer *t, int req, const ic_conn_opt
     long timeout_ms, connect_ms;
     int headers, once;
     const char *refused;
+    size_t max_body;
 
     ic_transfer_cleanup(t); /* leftovers of a previous request interrupted by an error */
 
@@ -327,7 +397,9 @@ int ic_transfer_prepare(lua_State *L, ic_transfer *t, int req, const ic_conn_opt
     timeout_ms = ic_field_ms(L, req, "timeout");
     connect_ms = ic_field_ms(L, req, "connect_timeout");
     once = ic_field_flag(L, req, "once");
+    max_body = ic_field_size(L, req, "max_response_bytes");
     t->decode = ic_field_flag(L, req, "decode");
+    t->max_body = max_body;
     if (!ic_valid_method(method))
         luaL_error(L, "intercom request: invalid HTTP method '%s'", method);
     if (strlen(url) != url_len)
@@ -460,8 +532,14 @@ static int ic_push_failure(lua_State *L, ic_transfer *t)
     size_t n = strlen(t->errbuf);
     while (n > 0 && ic_is_space(t->errbuf[n - 1])) t->errbuf[--n] = '\0';
     lua_pushnil(L);
-    lua_pushstring(L, rc == CURLE_OPERATION_TIMEDOUT ? "timeout" : "network");
-    if (rc == CURLE_SEND_FAIL_REWIND && t->once_upload)
+    lua_pushstring(L, t->too_large ? "too_large" : rc == CURLE_OPERATION_TIMEDOUT ? "timeout" : "network");
+    if (t->bad_length)
+        lua_pushliteral(L, "reading the response head: two different Content-Length values (the body's "
+                        "framing cannot be trusted)");
+    else if (t->too_large)
+        lua_pushfstring(L, "reading the response body: the body is larger than max_response_bytes (%d bytes)",
+                        (int)(t->max_body > 2147483647u ? 2147483647u : t->max_body));
+    else if (rc == CURLE_SEND_FAIL_REWIND && t->once_upload)
         /* libcurl wanted to replay a request sent `once` and could not: say what happened instead. */
         lua_pushfstring(L, "connection lost before any answer (%s); not sent again, as the request may have "
                         "reached the server", (n > 0 && strstr(t->errbuf, "rewind") == NULL) ? t->errbuf

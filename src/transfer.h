@@ -32,6 +32,11 @@ typedef struct ic_transfer {
     FILE *out;                      /* output_file of the request being run */
     int out_errno;                  /* errno of a failed write to out */
     int oom;                        /* a callback ran out of memory */
+    size_t max_body;                /* req.max_response_bytes: 0, or the most body bytes kept in memory */
+    int too_large;                  /* the body passed max_body: the transfer was aborted */
+    int bad_length;                 /* the head gave two different Content-Length values: aborted */
+    int length_seen;                /* a Content-Length of the current response head was read ... */
+    unsigned long long length;      /* ... with this value */
     int to_file;                    /* the body went to output_file: the pushed body is nil */
     CURLcode rc;                    /* set by ic_transfer_complete */
     int file_errno;                 /* set by ic_transfer_complete */
@@ -59,7 +64,7 @@ void ic_transfer_cleanup(ic_transfer *t);
 void ic_transfer_release(ic_transfer *t);
 
 /* Reads the request table at index req ({method, url, headers?, body?, timeout?, connect_timeout?,
- * output_file?, once?}), checks it (raising on misuse, before libcurl is touched) and sets t->easy up for it.
+ * output_file?, once?, max_response_bytes?}), checks it (raising on misuse, before libcurl is touched) and sets t->easy up for it.
  * The strings it reads are left on the Lua stack. With copy_body, libcurl keeps its own copy of the body
  * (the transfer outlives this call); otherwise the caller keeps the stack as it is until the transfer
  * ends. Returns 0, or pushes the four failure values (nil, "network", message, details) and returns 4

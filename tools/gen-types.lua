@@ -3,14 +3,17 @@
 --   types/intercom/resources.lua  one ---@class per resource, a stub per operation and iterator, the
 --                                 query parameter classes, and the resource fields of intercom.Client
 --
---   lua5.4 tools/gen-types.lua [SPEC.json] [OUTDIR]      (defaults: ../shared/intercom-openapi-2.12.json, types)
+--   lua5.4 tools/gen-types.lua [SPEC.json] [OUTDIR]      (defaults: ../shared/intercom-openapi-2.16.json, types)
+--
+-- The models come from the newest spec (2.16): it keeps the older schemas' fields, and its paths have every
+-- operation of every served version. Each stub says the version its operation first appeared in.
 --
 -- Run from the repository root after changing operations.lua or the spec; spec/client/annotations_spec.lua
 -- fails when the files differ from what this script writes. Output is deterministic (sorted).
 
 local cjson = require "cjson"
 
-local spec_path = arg[1] or "../shared/intercom-openapi-2.12.json"
+local spec_path = arg[1] or "../shared/intercom-openapi-2.16.json"
 local out_dir = arg[2] or "types"
 
 package.path = "lua/?.lua;" .. package.path
@@ -169,11 +172,13 @@ end
 
 -- ---- resources --------------------------------------------------------------------------------------
 
-local by_id = {}
+-- "GET /contacts/{}" -> the spec's operation (parameter names aside: 2.14 renamed many of them)
+local function route(method, path) return method:upper() .. " " .. path:gsub("{[^}]+}", "{}") end
+local by_route = {}
 for path, item in pairs(spec.paths) do
   for method, op in pairs(item) do
-    if type(op) == "table" and op.operationId then
-      by_id[op.operationId] = { path = path, method = method:upper(), op = op, item = item }
+    if type(op) == "table" and op.responses then
+      by_route[route(method, path)] = { path = path, method = method:upper(), op = op, item = item }
     end
   end
 end
@@ -241,6 +246,7 @@ local function resources()
     "---@field headers? table<string, string> # extra headers; they replace a default of the same name",
     "---@field query? table<string, any> # extra query parameters",
     "---@field idempotent? boolean # true lets a POST be replayed after a 5xx or a dropped connection",
+    "---@field max_response_bytes? integer # largest answer kept in memory, after decompression (too_large past it)",
     "",
     "---@class intercom.DownloadOpts: intercom.RequestOpts",
     "---@field output_file? string # stream the body to this file (via FILE.part); the result is a DownloadResult",
@@ -277,10 +283,11 @@ local function resources()
     local ops = operations[rname]
     for _, mname in ipairs(sorted_keys(ops)) do
       local op = ops[mname]
-      local entry = assert(by_id[op.id], "operationId " .. tostring(op.id) .. " not in the spec")
+      local entry = assert(by_route[route(op[1], op[2])], op[1] .. " " .. op[2] .. " not in the spec")
       local args, doc = {}, {}
       local summary = one_line(entry.op.summary)
-      doc[#doc + 1] = "--- " .. (summary and (summary .. ": ") or "") .. op[1] .. " " .. op[2] .. " (" .. op.id .. ")"
+      doc[#doc + 1] = "--- " .. (summary and (summary .. ": ") or "") .. op[1] .. " " .. op[2] .. " (" .. op.id
+        .. "; API version " .. op.since .. " and later)"
       for _, p in ipairs(path_params(op[2])) do
         args[#args + 1] = p
         doc[#doc + 1] = "---@param " .. p .. " string|integer"

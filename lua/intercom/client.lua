@@ -22,10 +22,17 @@ local min = math.min
 local _M = {}
 
 _M.VERSION = core._VERSION   -- written once, in src/version.h
-_M.API_VERSION = "2.12"
+_M.API_VERSION = "2.12"            -- the default version (operations_list.DEFAULT_VERSION)
+_M.VERSIONS = require("intercom.operations_list").VERSIONS
 _M.DEFAULT_TIMEOUT = 30
 _M.DEFAULT_CONNECT_TIMEOUT = 10
 _M.DEFAULT_MAX_RETRIES = 2
+-- No Intercom JSON answer comes near this (a page of 150 contacts is well under 1 MB); a body past it is
+-- refused with a too_large error instead of filling memory (docs/reliability.md, "Limits").
+_M.DEFAULT_MAX_RESPONSE_BYTES = 32 * 1024 * 1024
+-- Longer URLs are refused as misuse before anything is sent: front ends answer 414 or drop the
+-- connection, which would otherwise look like a retryable network failure (docs/reliability.md).
+_M.MAX_URL_BYTES = 32 * 1024
 
 ---@class intercom.Client
 ---@field rate_limit intercom.RateLimit  the latest rate-limit state any response reported
@@ -45,7 +52,7 @@ end
 ---@field token? string|fun(): string  access token, or a function called for every request (INTERCOM_API_KEY)
 ---@field region? "us"|"eu"|"au"       picks https://api{,.eu,.au}.intercom.io
 ---@field base_url? string             any other base URL; not together with region
----@field version? string              Intercom-Version header (default "2.12")
+---@field version? "2.12"|"2.13"|"2.14"|"2.15"|"2.16"  Intercom-Version (default "2.12"); one of intercom.VERSIONS
 ---@field timeout? number              seconds per attempt (default 30)
 ---@field connect_timeout? number      seconds to connect (default 10)
 ---@field max_retries? integer         retries after the first attempt (default 2)
@@ -55,6 +62,7 @@ end
 ---@field proxy? string                libcurl proxy
 ---@field ca_file? string              libcurl CA bundle
 ---@field rate_limit? false|"auto"     "auto": pace requests from X-RateLimit-Remaining/Reset (docs/rate-limits.md)
+---@field max_response_bytes? integer  largest answer kept in memory, after decompression (default 32 MiB)
 
 --- Creates a client. See options.CLIENT for the option names.
 ---@param opts intercom.ClientOpts|nil
@@ -74,6 +82,7 @@ function _M.new(opts)
     _max_retries = o.max_retries or _M.DEFAULT_MAX_RETRIES,
     _timeout = o.timeout or _M.DEFAULT_TIMEOUT,
     _connect_timeout = o.connect_timeout or _M.DEFAULT_CONNECT_TIMEOUT,
+    _max_response_bytes = o.max_response_bytes or _M.DEFAULT_MAX_RESPONSE_BYTES,
     _logger = o.logger,
     _throttle = o.rate_limit == "auto" and throttle.new() or nil,
   }, Client)
@@ -195,14 +204,21 @@ function Client:_perform(call)
   local body = call.body ~= nil and encode_body(call.what, call.body) or nil
   local opts = call.opts
   local idempotent = retry.idempotent(call.method, call.idempotent or opts.idempotent)
+  local target = build_url(self, call)
+  if #target > _M.MAX_URL_BYTES then
+    misuse.raise(call.what .. ": the URL is " .. #target .. " bytes long, more than the " .. _M.MAX_URL_BYTES
+      .. " a server accepts (a path parameter or query value that large cannot be right)")
+  end
   local req = {
     method = call.method,
-    url = build_url(self, call),
+    url = target,
     headers = build_headers(self, call, token, body ~= nil),
     timeout = opts.timeout or self._timeout,
     connect_timeout = min(self._connect_timeout, opts.timeout or self._timeout),
     decode = not call.raw,      -- a transport may return a 2xx JSON body decoded, as `value`
     idempotent = idempotent,    -- a transport must not replay a non-idempotent request by itself
+    -- the most body bytes a transport keeps in memory, counted after decompression (too_large past it)
+    max_response_bytes = opts.max_response_bytes or self._max_response_bytes,
   }
   -- the fields most requests lack are set only when present: the record stays at eight fields
   if body ~= nil then req.body = body end
@@ -244,13 +260,15 @@ function Client:_perform(call)
         return result, err, resp
       end
     else
-      if attempt <= max_retries and terr.retryable ~= false and retry.may_replay(idempotent, nil, terr.sent) then
+      local too_large = terr.kind == "too_large"    -- the same answer would be too large again
+      if not too_large and attempt <= max_retries and terr.retryable ~= false
+        and retry.may_replay(idempotent, nil, terr.sent) then
         delay, reason = retry.backoff(attempt), "backoff"
       else
         local err = errors.new{
-          kind = terr.kind == "timeout" and "timeout" or "network",
+          kind = (terr.kind == "timeout" or too_large) and terr.kind or "network",
           message = tostring(terr.message), method = call.method, path = call.path, attempts = attempt,
-          retryable = terr.retryable ~= false, curl_code = terr.curl_code, sent = terr.sent,
+          retryable = not too_large and terr.retryable ~= false, curl_code = terr.curl_code, sent = terr.sent,
         }
         errors.redact(err, token)   -- a custom transport's message is not ours to trust
         self:_log{ event = "error", method = req.method, url = req.url, attempt = attempt, message = tostring(err) }

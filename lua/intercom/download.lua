@@ -68,6 +68,11 @@ function Receiver:write(chunk)
     local ok, err = self.sink(chunk)
     if ok == nil and err ~= nil then return nil, "the sink failed: " .. tostring(err) end
   else
+    -- in memory, a download obeys max_response_bytes like any answer (a file or a sink has no limit)
+    if self.limit and self.received + #chunk > self.limit then
+      return nil, "reading the response body: the body is larger than max_response_bytes (" .. self.limit
+        .. " bytes)", "too_large"
+    end
     self.parts[#self.parts + 1] = chunk
   end
   self.received = self.received + #chunk
@@ -88,8 +93,9 @@ function Receiver:feed(status, headers, body)
   for i = 1, math.max(#body, 1), SLICE do
     local piece = body:sub(i, i + SLICE - 1)
     if piece ~= "" then
-      ok, err = self:write(piece)
-      if not ok then return nil, err end
+      local kind
+      ok, err, kind = self:write(piece)
+      if not ok then return nil, err, kind end
     end
   end
   return true
@@ -140,6 +146,7 @@ function _M.run(client, call)
     misuse.raise(call.what .. ": give either output_file or sink, not both")
   end
   local receiver = new_receiver(o)
+  if not (o.output_file or o.sink) then receiver.limit = o.max_response_bytes or client._max_response_bytes end
   local c, opts = {}, {}
   for k, v in pairs(call) do c[k] = v end
   for k, v in pairs(o) do if not STREAM_OPTS[k] then opts[k] = v end end
@@ -154,21 +161,21 @@ function _M.run(client, call)
     receiver:abort(err and err.message)
     return nil, err, resp
   end
-  local fail
+  local fail, kind
   if not receiver.started and not (o.output_file or o.sink or o.progress) then
     return result, nil, resp            -- the transport returned the body whole, and that is the result
   end
   if not receiver.started then          -- the transport returned the body whole
     local body = type(result) == "string" and result or ""
-    local fed, ferr = receiver:feed(resp and resp.status, resp and resp.headers, body)
-    if not fed then fail = ferr end
+    local fed, ferr, fkind = receiver:feed(resp and resp.status, resp and resp.headers, body)
+    if not fed then fail, kind = ferr, fkind end
   end
   local out, ferr
   if not fail then out, ferr = receiver:finish() end
   if out == nil then
     receiver:abort(fail or ferr)
     return nil, errors.new{
-      kind = "network", message = fail or ferr, method = call.method, path = call.path,
+      kind = kind or "network", message = fail or ferr, method = call.method, path = call.path,
       attempts = resp and resp.attempts, retryable = false, response = resp,
     }, resp
   end

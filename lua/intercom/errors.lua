@@ -6,7 +6,7 @@
 -- server echoed back.
 
 ---@class intercom.ErrorObject
----@field kind "api"|"network"|"timeout"|"decode"|"rate_limited"
+---@field kind "api"|"network"|"timeout"|"decode"|"rate_limited"|"too_large"
 ---@field status integer|nil      HTTP status, nil when no response arrived
 ---@field code string|nil         Intercom's error code, e.g. "not_found"
 ---@field message string          human-readable summary
@@ -22,7 +22,8 @@
 
 local _M = {}
 
-local KINDS = { api = true, network = true, timeout = true, decode = true, rate_limited = true }
+-- too_large: the answer passed max_response_bytes (docs/reliability.md); never retryable
+local KINDS = { api = true, network = true, timeout = true, decode = true, rate_limited = true, too_large = true }
 _M.KINDS = KINDS
 
 local Error = {}

@@ -61,6 +61,13 @@ local function positive_number(v, name)
   return v
 end
 
+local function byte_count(v, name)
+  if type(v) ~= "number" or v ~= math.floor(v) or v < 1 or v == math.huge then
+    fail(name, "expected a positive integer number of bytes, got " .. tostring(v))
+  end
+  return v
+end
+
 local function retries(v, name)
   if type(v) ~= "number" or v < 0 or v ~= math.floor(v) or v > 100 then
     fail(name, "expected an integer from 0 to 100, got " .. tostring(v))
@@ -100,10 +107,21 @@ checkers.base_url = function(v, name)
   return (v:gsub("/+$", ""))
 end
 
+-- A version is a string from intercom.VERSIONS: a number cannot be one (2.10 is 2.1 to Lua), and a
+-- version the operations table does not know would make every `since` check meaningless.
+local VERSIONS = require("intercom.operations_list").VERSIONS
+local VERSION_SET, VERSION_LIST = {}, "\"" .. table.concat(VERSIONS, "\", \"") .. "\""
+for _, v in ipairs(VERSIONS) do VERSION_SET[v] = true end
+
 checkers.version = function(v, name)
-  if type(v) == "number" then v = string.format("%.2f", v):gsub("0$", "") end
-  header_string(v, name)
-  if v == "" then fail(name, "is empty") end
+  if type(v) == "number" then
+    fail(name, ("expected a string, got the number %s (write the version in quotes: one of %s)")
+      :format(tostring(v), VERSION_LIST))
+  end
+  if not VERSION_SET[v] then
+    fail(name, ("expected one of %s (intercom.VERSIONS), got %s"):format(VERSION_LIST,
+      type(v) == "string" and string.format("%q", v) or type(v)))
+  end
   return v
 end
 
@@ -114,12 +132,23 @@ checkers.transport = function(v, name)
   return v
 end
 
+-- Headers that frame the request or pick its connection belong to the transport: a caller's value would
+-- be sent as given and could desynchronise a kept-alive connection (a wrong Content-Length leaves bytes
+-- that the next, unrelated request reads as its answer).
+local TRANSPORT_HEADERS = {
+  ["content-length"] = true, ["transfer-encoding"] = true, host = true, connection = true,
+}
+_M.TRANSPORT_HEADERS = TRANSPORT_HEADERS
+
 checkers.headers = function(v, name)
   if type(v) ~= "table" then fail(name, "expected a table of header names to values") end
   local copy = {}
   for k, val in pairs(v) do
     if type(k) ~= "string" or not k:match("^[%w!#$%%&'*+.^_`|~-]+$") then
       fail(name, "invalid header name " .. string.format("%q", tostring(k)))
+    end
+    if TRANSPORT_HEADERS[k:lower()] then
+      fail(name, "the " .. k .. " header is set by the transport and cannot be given")
     end
     if type(val) == "number" then val = tostring(val) end
     copy[k] = _M.check_header_value(val, name .. "." .. k)
@@ -173,6 +202,7 @@ local CLIENT = {
   proxy = typed("string"),
   ca_file = typed("string"),
   rate_limit = checkers.rate_limit,
+  max_response_bytes = byte_count,
 }
 
 local REQUEST = {
@@ -182,6 +212,7 @@ local REQUEST = {
   headers = checkers.headers,
   query = checkers.query,
   idempotent = typed("boolean"),
+  max_response_bytes = byte_count,
 }
 
 _M.CLIENT, _M.REQUEST = CLIENT, REQUEST

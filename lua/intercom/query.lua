@@ -13,7 +13,8 @@
 -- Each builder validates what it builds, so a bad query raises at the line that builds it; `validate`
 -- checks a query written by hand the same way.
 --
--- The rules come from the 2.12 spec (../shared/intercom-openapi-2.12.yaml):
+-- The rules come from the 2.12 spec (../shared/intercom-openapi-2.12.yaml); the later versions add one
+-- (validate's `version`): from 2.13 a group's value is either an array of groups or an array of filters.
 -- * Operators: the enum of `single_filter_search_request.operator`: = != IN NIN < <= > >= ~ !~ ^ $.
 --   `<=` and `>=` are in that enum and in the "Accepted Operators" table of POST /contacts/search
 --   (Integer fields; not Date fields), and POST /tickets/search allows them on `created_at`; so they
@@ -176,7 +177,7 @@ local function check_filter(node, path)
   check_value(op, node.value, path, field)
 end
 
-local function check_group(node, path, depth)
+local function check_group(node, path, depth, strict)
   check_keys(node, GROUP_KEYS, path, "group")
   if depth > _M.MAX_DEPTH then
     fail(path, ("nesting deeper than %d levels: a group (%s) inside a group inside a group; "
@@ -199,19 +200,28 @@ local function check_group(node, path, depth)
     fail(path, ("more than %d filters in one group: this %s group has %d; split it into nested groups")
       :format(_M.MAX_GROUP_SIZE, node.operator, n))
   end
+  local groups, filters = 0, 0
   for i = 1, n do
-    check_node(members[i], child(path, i), depth)
+    local m = members[i]
+    if type(m) == "table" and m.field == nil and GROUP_OPS[m.operator] then groups = groups + 1
+    else filters = filters + 1 end
+    check_node(m, child(path, i), depth, strict)
+  end
+  if strict and groups > 0 and filters > 0 then
+    fail(path, ("this %s group mixes %d nested group(s) and %d filter(s): from API version 2.13 a group "
+      .. "holds either groups or filters; wrap the filters in a group of their own"):format(node.operator,
+      groups, filters))
   end
 end
 
--- depth: the number of groups above `node`.
-check_node = function(node, path, depth)
+-- depth: the number of groups above `node`; strict: the 2.13+ rule (no group mixing groups and filters).
+check_node = function(node, path, depth, strict)
   if type(node) ~= "table" then
     fail(path, ("expected a filter or a group (a table), got %s"):format(show(node)))
   end
   local op = node.operator
   if node.field == nil and GROUP_OPS[op] then
-    return check_group(node, path, depth + 1)
+    return check_group(node, path, depth + 1, strict)
   end
   if node.field == nil and op ~= nil and not VALUE_KIND[op] then
     fail(path, ("unknown operator %s; expected AND or OR for a group, or one of %s for a filter")
@@ -220,13 +230,20 @@ check_node = function(node, path, depth)
   return check_filter(node, path)
 end
 
---- Checks a query (a filter or a group, built here or written by hand in Intercom's wire format).
+--- Checks a query (a filter or a group, built here or written by hand in Intercom's wire format) by the
+--- rules of API `version` (default "2.12"; the search operations pass the version of the call).
 --- Returns true, or raises an error naming the bad node, e.g.
 --- `intercom.query: value[2].value[1]: unknown operator "=="; expected one of =, !=, IN, ...`.
+--- From 2.13 an AND/OR group holds either groups or filters, not both (the spec's search schema).
 ---@param query table
+---@param version? string
 ---@return boolean
-function _M.validate(query)
-  check_node(query, "", 0)
+function _M.validate(query, version)
+  if version ~= nil and not require("intercom.operations_list").rank(version) then
+    misuse.raise("intercom.query.validate: version must be one of intercom.VERSIONS (\"2.12\" .. \"2.16\"), got "
+      .. (type(version) == "string" and ("%q"):format(version) or type(version)))
+  end
+  check_node(query, "", 0, version ~= nil and version ~= "2.12")
   return true
 end
 

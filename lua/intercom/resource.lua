@@ -8,6 +8,7 @@ local options = require "intercom.options"
 local url = require "intercom.url"
 local misuse = require "intercom.misuse"
 local operations = require "intercom.operations"
+local operations_list = require "intercom.operations_list"
 local query = require "intercom.query"
 
 local _M = {}
@@ -35,12 +36,61 @@ local function callable(v, name)
 end
 DOWNLOAD.sink, DOWNLOAD.progress = callable, callable
 
-local function signature(rname, mname, params, op)
-  local args = {}
-  for _, p in ipairs(params) do args[#args + 1] = p end
-  if op.body then args[#args + 1] = "[body]" elseif op.params then args[#args + 1] = "[params]" end
-  args[#args + 1] = "[opts]"
-  return "client." .. rname .. ":" .. mname .. "(" .. table.concat(args, ", ") .. ")"
+local rank = operations_list.rank
+
+-- The query parameters each pagination style sends itself, which a caller may set too (a first page size,
+-- a place to resume from). Intercom's pagination guide documents them where an operation's spec does not.
+local PAGING = {
+  cursor = { "per_page", "starting_after" },
+  page = { "page", "per_page" },
+  scroll = { "scroll_param" },
+  next_cursor = { "cursor", "per_page" },
+}
+
+-- name -> rank of the first version that declares it (operations.lua `query`, plus the paging parameters).
+local function allowed_query(op)
+  local allowed = {}
+  for _, q in ipairs(operations_list.declared_query(op)) do allowed[q.name] = rank(q.since) end
+  for _, name in ipairs(PAGING[op.page] or {}) do allowed[name] = allowed[name] or rank(op.since) end
+  return allowed
+end
+
+local function declared_in(allowed, r)
+  local names = {}
+  for name, since in pairs(allowed) do if since <= r then names[#names + 1] = name end end
+  table.sort(names)
+  return #names > 0 and table.concat(names, ", ") or "none"
+end
+
+-- A params table against what the call's version declares: a request option put there by mistake, a name
+-- of a later version, or an unknown name (with the closest declared one) raises. opts.query is the way to
+-- send what the spec does not declare.
+local function check_params(params, allowed, version, what, sig)
+  local r = rank(version)
+  for name in pairs(params) do
+    local since = type(name) == "string" and allowed[name]
+    if not since or since > r then
+      local msg
+      if type(name) ~= "string" then
+        msg = "query parameter names must be strings"
+      elseif since then
+        msg = ("query parameter %q needs Intercom API version %s or later (this call uses %s): "
+          .. "pass { version = %q } in the options"):format(name, operations_list.VERSIONS[since], version,
+          operations_list.VERSIONS[since])
+      elseif options.REQUEST[name] then
+        msg = ("%q is a request option, not a query parameter: pass it in the options argument, after the "
+          .. "query table: %s"):format(name, sig)
+      else
+        local known = {}
+        for k, s in pairs(allowed) do if s <= r then known[k] = true end end
+        local hint = options.suggest(name, known)
+        msg = ("unknown query parameter %q%s; version %s declares: %s (send an undeclared one with "
+          .. "opts.query)"):format(name, hint and (" (did you mean \"" .. hint .. "\"?)") or "", version,
+          declared_in(allowed, r))
+      end
+      misuse.raise(what .. ": " .. msg)
+    end
+  end
 end
 
 local function check_path_param(v, what, name)
@@ -69,9 +119,11 @@ local function make_method(mt, rname, mname, op)
   local has_payload = op.body or op.params
   local arity = nparams + (has_payload and 1 or 0) + 1
   local known_opts = op.download and DOWNLOAD or options.REQUEST
-  local sig = signature(rname, mname, params, op)
+  local sig = operations_list.signature(rname, mname, op)
   local build_path = url.compile(op[2])
-  local extras = op.idempotent or op.download or op.page or op.items
+  local extras = op.idempotent or op.download or op.page or op.items or op.text or op.redirect or op.single_when
+  local since = rank(op.since) or error("operations.lua: " .. what .. " has no known `since`")
+  local allowed = op.params and allowed_query(op)
 
   -- The arguments are read with select rather than packed into a table: this runs for every call.
   local p1 = params[1]
@@ -104,20 +156,33 @@ local function make_method(mt, rname, mname, op)
     end
     local opts = nil
     if n >= arity then opts = (select(arity, ...)) end
+    opts = opts == nil and NO_OPTS or options.check(opts, known_opts, what)
+    local version = opts.version or self._client.version
+    if since > 1 and rank(version) < since then
+      local need = operations_list.VERSIONS[since]
+      misuse.raise(("%s needs Intercom API version %s or later; this call uses %s. Ask for it with "
+        .. "intercom.new{ version = %q }, or for one call with { version = %q } in the options")
+        :format(what, need, version, need, need))
+    end
     -- Only the fields a call has: a record made for every call, kept small (four fields for most).
     local call = {
       what = what,
       method = op[1],
       path = path,
-      opts = opts == nil and NO_OPTS or options.check(opts, known_opts, what),
+      opts = opts,
     }
     if extras then
       call.idempotent, call.raw, call.page, call.items = op.idempotent, op.download, op.page, op.items
+      call.text, call.redirect = op.text, op.redirect
+      if op.single_when and payload and payload[op.single_when] ~= nil then call.page = nil end
     end
     if op.body then call.body = payload end
     -- A search query is checked here, so a bad one raises at the caller's line and nothing is sent.
-    if op.query and payload and payload.query ~= nil then query.validate(payload.query) end
-    if op.params and payload then call.params = options.check_query(payload, what .. ": params") end
+    if op.search and payload and payload.query ~= nil then query.validate(payload.query, version) end
+    if op.params and payload then
+      call.params = options.check_query(payload, what .. ": params")
+      check_params(payload, allowed, version, what, sig)
+    end
     return self._client:_call(call)
   end
 end
@@ -175,7 +240,7 @@ end
 -- traces for its loops took longer than running them, and doubled `require` + `new`. jit.off without
 -- its second argument leaves the functions these return (the methods) to the JIT.
 if jit then
-  jit.off(signature)
+  jit.off(allowed_query)
   jit.off(make_method)
   jit.off(make_iterator)
   jit.off(class_of)

@@ -132,7 +132,11 @@ function _M.interpret(raw, resp, call, retryable)
     derr = "response is not JSON"
   end
   if ok then
-    if decoded ~= nil then return decoded, nil end
+    -- Every operation returns an object or an array: a scalar (false, null, 42, "x") is not an answer to
+    -- it, and returning it would break `if not result then error(err) end` (false, nil / null, nil).
+    if type(decoded) == "table" then return decoded, nil end
+    if decoded ~= nil then derr = "expected a JSON object or array, got " .. (decoded == core.null and "null"
+      or type(decoded) == "string" and "a string" or tostring(decoded)) end
     if not derr then return true, nil end     -- 204, or 200 with an empty body: success, nothing to return
     return nil, errors.new{
       kind = "decode", status = status, method = call.method, path = call.path, attempts = resp.attempts,

@@ -329,7 +329,7 @@ describe("LuaLS annotations", function()
     function()
       local text = read("types/intercom/models.lua")
       local cjson = require "cjson"
-      local spec = cjson.decode(read("../shared/intercom-openapi-2.12.json"))
+      local spec = cjson.decode(read("../shared/intercom-openapi-2.16.json"))
       local n = 0
       for name in pairs(spec.components.schemas) do
         n = n + 1
@@ -368,7 +368,7 @@ describe("LuaLS annotations", function()
   it("the generated files are what tools/gen-types.lua writes now", function()
     local dir = os.tmpname()
     os.remove(dir)
-    local p = io.popen(("lua5.4 tools/gen-types.lua ../shared/intercom-openapi-2.12.json %q 2>&1; echo \"exit=$?\"")
+    local p = io.popen(("lua5.4 tools/gen-types.lua ../shared/intercom-openapi-2.16.json %q 2>&1; echo \"exit=$?\"")
       :format(dir))
     local out = p:read("*a")
     p:close()

@@ -148,13 +148,13 @@ describe("client requests", function()
   it("overrides the version per client and per request, and adds extra headers", function()
     control.enqueue{ json = {} }
     control.enqueue{ json = {} }
-    local client = fx.client{ version = "2.11", user_agent = "my-app/1.0" }
+    local client = fx.client{ version = "2.14", user_agent = "my-app/1.0" }
     assert(client.admins:identify())
-    assert(client.admins:identify{ version = "2.10", headers = { ["X-Trace"] = "t1" } })
+    assert(client.admins:identify{ version = "2.16", headers = { ["X-Trace"] = "t1" } })
     local reqs = control.requests()
-    assert.equal("2.11", reqs[1].headers["intercom-version"])
+    assert.equal("2.14", reqs[1].headers["intercom-version"])
     assert.equal("my-app/1.0", reqs[1].headers["user-agent"])
-    assert.equal("2.10", reqs[2].headers["intercom-version"])
+    assert.equal("2.16", reqs[2].headers["intercom-version"])
     assert.equal("t1", reqs[2].headers["x-trace"])
     assert.equal("/me", reqs[2].path)
   end)
@@ -166,11 +166,11 @@ describe("client requests", function()
     local client = fx.client()
     assert(client.contacts:find("c1"))
     assert(client.contacts:create{ email = "a@b.c" })
-    assert(client.contacts:find("c2", { version = "2.10" }))
+    assert(client.contacts:find("c2", { version = "2.16" }))
     assert(client.contacts:find("c3"))
     assert(client.contacts:create{ email = "d@e.f" })
     local reqs = control.requests()
-    local want = { { "2.12", nil }, { "2.12", "application/json" }, { "2.10", nil }, { "2.12", nil },
+    local want = { { "2.12", nil }, { "2.12", "application/json" }, { "2.16", nil }, { "2.12", nil },
                    { "2.12", "application/json" } }
     for i, w in ipairs(want) do
       assert.same(w, { reqs[i].headers["intercom-version"], reqs[i].headers["content-type"] }, "request " .. i)

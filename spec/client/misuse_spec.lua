@@ -180,10 +180,10 @@ describe("misuse", function()
   end)
 
   it("CR, LF or NUL in any header value, and bad header names", function()
-    raises("option version: must not contain CR, LF or NUL", function()
+    raises("option version: expected one of \"2.12\"", function()
       return intercom.new{ token = "t", version = "2.12\r\nX-Evil: 1" }
     end)
-    raises("option version: must not contain CR, LF or NUL", function()
+    raises("option version: expected one of \"2.12\"", function()
       return client.contacts:find("c1", { version = "2.12\nX-Evil: 1" })
     end)
     raises("option user_agent: must not contain CR, LF or NUL", function()

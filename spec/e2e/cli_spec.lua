@@ -409,7 +409,7 @@ describe("intercom (the command line)", function()
       local code, out = intercom{ "--help" }
       assert.equal(0, code)
       assert.matches("Usage:", out)
-      assert.matches("contacts %(15%)", out)
+      assert.matches("contacts %(18%)", out)
       assert.matches("news items %(5%)", out)
       assert.matches("Exit status: 0 success, 1 API error,\n2 usage error, 3 rate limited, 4 network", out)
       code, out = intercom{ "contacts", "--help" }

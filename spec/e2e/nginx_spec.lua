@@ -279,23 +279,4 @@ describe("the ngx transport in a real nginx #nginx", function()
     assert.is_false(r.sent)
     assert.matches("connect to 127.0.0.1", r.message)
   end)
-
-  it("uses a lua-resty-http module when given one", function()
-    control.enqueue{ json = fx.contact("via-resty") }
-    local status, body = srv:get("/t/resty")
-    assert.equal(200, status, body)
-    local r = decode(body)
-    assert.equal("via-resty", r.id)
-    local names = {}
-    for i, call in ipairs(r.calls) do names[i] = call.name end
-    assert.same({ "new", "set_timeouts", "connect", "request", "set_keepalive" }, names)
-    local connect = r.calls[3].args
-    assert.equal("http", connect.scheme)
-    assert.is_true(connect.ssl_verify)
-    local req = control.last()
-    assert.equal("POST", req.method)
-    assert.equal("/contacts", req.path)
-    assert.same({ email = "r@example.com" }, cjson.decode(req.body))
-    assert.equal("Bearer nginx-spec-token", req.headers["authorization"])
-  end)
 end)

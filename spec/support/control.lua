@@ -84,6 +84,10 @@ local function prepare(script)
     copy.body_base64 = (mime.b64(copy.body)) or ""
     copy.body = nil
   end
+  if type(copy.raw) == "string" then        -- raw: the whole answer, bytes as given (raw_base64)
+    copy.raw_base64 = (mime.b64(copy.raw)) or ""
+    copy.raw = nil
+  end
   return copy
 end
 

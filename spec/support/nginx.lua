@@ -71,7 +71,8 @@ end
 --- the http-context config; or from a whole config `opts.conf` (e.g. examples/nginx.conf), with
 --- `opts.prefix` as nginx's prefix ($prefix in lua_package_path). Config text may use ${dir} (the temp
 --- dir), ${root} (repository root), ${port} (the main port) and any name given in `opts.vars`.
---- `opts.env` adds environment variables. The pid file, error log, `daemon off` and, when run as root,
+--- `opts.env` adds environment variables; `opts.lua_path` adds entries to lua_package_path.
+--- The pid file, error log, `daemon off` and, when run as root,
 --- `user root` are given on the command line (-g). Returns the server; raises (after stopping it) when
 --- nginx does not come up.
 function _M.start(opts)
@@ -95,7 +96,8 @@ function _M.start(opts)
     "  fastcgi_temp_path ${dir}/tmp/fastcgi;",
     "  uwsgi_temp_path ${dir}/tmp/uwsgi;",
     "  scgi_temp_path ${dir}/tmp/scgi;",
-    "  lua_package_path '${root}/lua/?.lua;${root}/spec/support/ngx/?.lua;;';",
+    "  lua_package_path '${root}/lua/?.lua;${root}/spec/support/ngx/?.lua;"
+      .. (opts.lua_path and (opts.lua_path .. ";") or "") .. ";';",
     "  lua_package_cpath '${root}/build/luajit/?.so;;';",
     opts.http or "",
     "}",

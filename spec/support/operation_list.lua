@@ -1,19 +1,20 @@
--- operations.lua as the specs walk it (contract_spec, coverage_spec): every operation in key order, and
--- the client object a resource name leads to.
+-- The operations table as the specs walk it (contract_spec, coverage_spec): every operation in key order,
+-- read through the library's own accessor (intercom.operations_list), and the client object a resource
+-- name leads to.
 
 local operations = require "intercom.operations"
+local operations_list = require "intercom.operations_list"
 
 local _M = {}
 
---- Every operation as { key = "resource:method", rname, mname, op }, sorted by key.
+--- Every operation as { key = "resource:method", rname, mname, op = the raw line, entry = the accessor's
+--- entry }, sorted by key.
 function _M.all()
   local list = {}
-  for rname, ops in pairs(operations) do
-    for mname, op in pairs(ops) do
-      list[#list + 1] = { key = rname .. ":" .. mname, rname = rname, mname = mname, op = op }
-    end
+  for _, e in ipairs(operations_list.entries()) do
+    list[#list + 1] = { key = e.key, rname = e.resource, mname = e.name, op = operations[e.resource][e.name],
+                        entry = e }
   end
-  table.sort(list, function(a, b) return a.key < b.key end)
   return list
 end
 

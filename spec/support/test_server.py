@@ -46,6 +46,12 @@ Script fields (all optional):
   repeat          serve this script N times (default 1)
   match           {method, path}: only a request with this method / exact path (no query) takes the script;
                   the first matching script in the queue is used, unmatched ones stay queued
+  fill            {size, byte}: a body of `size` copies of the one-character string `byte` (default "a"),
+                  made here so that a huge body need not travel through the control API; with gzip it is
+                  compressed piece by piece (and kept for the next script asking the same): a gzip bomb
+  raw_base64      the whole answer as exact bytes (status line, head and body as given, malformed or not),
+                  sent after reading the request, then the connection is closed; `drip` applies to them
+                  from byte `drip_from` on (default 0: all of them)
 """
 
 import argparse
@@ -61,6 +67,7 @@ import sys
 import threading
 import time
 import uuid
+import zlib
 from http import HTTPStatus
 
 MAX_LINE = 65536
@@ -69,8 +76,32 @@ IDLE_TIMEOUT = 300.0
 
 SCRIPT_FIELDS = {
     "status", "headers", "body", "body_base64", "json", "gzip", "chunked", "interim", "delay", "drip",
-    "drop", "content_length", "close", "repeat", "match", "reset", "hang", "reflect",
+    "drop", "content_length", "close", "repeat", "match", "reset", "hang", "reflect", "fill", "raw_base64",
+    "drip_from",
 }
+
+GZIP_CACHE = {}
+
+
+def fill_body(fill, compress):
+    """The body of a `fill` script: size copies of one byte, gzip-compressed in pieces when asked."""
+    size = int(fill["size"])
+    byte = fill.get("byte", "a").encode("latin-1")[:1] or b"a"
+    if not compress:
+        return byte * size
+    key = (size, byte)
+    if key not in GZIP_CACHE:
+        z = zlib.compressobj(9, zlib.DEFLATED, 31)
+        piece = byte * (1 << 20)
+        out, left = [], size
+        while left > 0:
+            n = min(left, len(piece))
+            out.append(z.compress(piece[:n]))
+            left -= n
+        out.append(z.flush())
+        GZIP_CACHE.clear()
+        GZIP_CACHE[key] = b"".join(out)
+    return GZIP_CACHE[key]
 
 
 class BadRequest(Exception):
@@ -404,6 +435,12 @@ def serve_script(conn, req, script):
         return True
     if script.get("drop") == "before_headers":
         return True
+    if "raw_base64" in script:
+        raw = base64.b64decode(script["raw_base64"])
+        start = int(script.get("drip_from", 0))
+        conn.send(raw[:start])
+        send_body(conn, raw[start:], script.get("drip"))
+        return True
     for interim in script.get("interim") or []:
         ih = [(k, v) for k, v in (interim.get("headers") or {}).items()]
         conn.send(("HTTP/1.1 %d %s\r\n" % (interim.get("status", 100), reason(interim.get("status", 100))))
@@ -416,12 +453,13 @@ def serve_script(conn, req, script):
     for name, value in req.get("rl_headers") or []:
         if not has_header(headers, name):
             headers.append((name, value))
-    body = script_body(script, headers)
+    body = script_body(script, headers) if "fill" not in script else fill_body(script["fill"], script.get("gzip"))
     if script.get("reflect"):
         for name, value in req["headers"].items():
             body = body.replace(("{{%s}}" % name).encode("latin-1"), value.encode("latin-1", "replace"))
-    if script.get("gzip"):
+    if script.get("gzip") and "fill" not in script:
         body = gzip_mod.compress(body)
+    if script.get("gzip"):
         headers.append(("Content-Encoding", "gzip"))
     close = bool(script.get("close")) or wants_close(req)
     chunked = bool(script.get("chunked"))

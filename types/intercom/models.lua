@@ -12,6 +12,11 @@
 ---@field metadata? intercom.ActivityLogMetadata
 ---@field performed_by? table # Details about the Admin involved in the activity.
 
+--- A list of all activity log event types.
+---@class intercom.ActivityLogEventTypeList
+---@field event_types? string[] # An array of activity log event type strings.
+---@field type? string # String representing the object's type. Always has the value `activity_log_event_type.list`.
+
 --- A paginated list of activity logs.
 ---@class intercom.ActivityLogList
 ---@field activity_logs? intercom.ActivityLog[] # An array of activity logs
@@ -20,13 +25,30 @@
 
 --- Additional data provided about Admin activity.
 ---@class intercom.ActivityLogMetadata
+---@field after? table<string, any> # The state of settings or values after the change. Structure varies by activity type.
+---@field auto? boolean # Indicates the state was derived automatically rather than set by an Admin.
 ---@field auto_changed? string # Indicates if the status was changed automatically or manually.
 ---@field away_mode? boolean # The away mode status which is set to true when away and false when returned.
 ---@field away_status_reason? string # The reason the Admin is away.
+---@field before? table<string, any> # The state of settings or values before the change. Structure varies by activity type.
+---@field changes? table<string, table> # The settings altered by the change, keyed by setting name. Only settings whose value actually moved are...
+---@field consent_id? integer # The ID of the impersonation consent.
+---@field conversation_assignment_limit? integer # The conversation assignment limit value for an admin.
+---@field enabled? boolean # Indicates if the setting is enabled or disabled.
+---@field expired_at? string # The timestamp when the impersonation consent expires.
 ---@field external_id? string # The unique identifier for the contact which is provided by the Client.
+---@field last_activity_at? integer # The time of the Admin's last recorded activity.
+---@field mode? string # The mode of the setting (e.g., when_away_only, when_away_and_reassign).
+---@field new_state? string # The state after the change. `idle` or `occupied`.
+---@field previous_state? string # The state before the change. `idle` or `occupied`, and null when the Admin had not been classified yet.
 ---@field reassign_conversations? boolean # Indicates if conversations should be reassigned while an Admin is away.
+---@field setting_type? string # The group of workspace settings the change belongs to, for example `teammate_occupancy` or...
 ---@field sign_in_method? string # The way the admin signed in.
 ---@field source? string # The action that initiated the status change.
+---@field team? table # Details about the team whose assignment limit was changed.
+---@field team_assignment_limit? integer # The team assignment limit value (null if limit was removed).
+---@field threshold_minutes? integer # The inactivity window, in minutes, used to classify the Admin.
+---@field ticket_assignment_limit? integer # The ticket assignment limit value for an admin.
 ---@field update_by? integer # The ID of the Admin who initiated the activity.
 ---@field update_by_name? string # The name of the Admin who initiated the activity.
 
@@ -41,11 +63,13 @@
 ---@field avatar? string # Image for the associated team or teammate
 ---@field away_mode_enabled? boolean # Identifies if this admin is currently set in away mode.
 ---@field away_mode_reassign? boolean # Identifies if this admin is set to automatically reassign new conversations to the apps default inbox.
+---@field away_status_reason_id? integer # The unique identifier of the away status reason
 ---@field email? string # The email of the admin.
 ---@field has_inbox_seat? boolean # Identifies if this admin has a paid inbox seat to restrict/allow features that require them.
 ---@field id? string # The id representing the admin.
 ---@field job_title? string # The job title of the admin.
 ---@field name? string # The name of the admin.
+---@field role? table # The role assigned to this admin. Only present if the admin has a role assigned.
 ---@field team_ids? integer[] # This object represents the avatar associated with the admin.
 ---@field team_priority_level? intercom.TeamPriorityLevel
 ---@field type? string # String representing the object's type. Always has the value `admin`.
@@ -67,12 +91,15 @@
 ---@field attachment_urls? string[] # A list of image URLs that will be added as attachments. You can include up to 10 URLs.
 ---@field body? string # The text body of the reply. Notes accept some HTML formatting. Must be present for comment and note...
 ---@field created_at? integer # The time the reply was created. If not provided, the current time will be used.
----@field message_type? "comment"|"note"
+---@field message_type? "comment"|"note"|"quick_reply"
+---@field reply_options? intercom.QuickReplyOption[] # The quick reply options to display to the end user. Must be present for quick_reply message types.
+---@field skip_notifications? boolean # Option to disable notifications when replying to a conversation.
 ---@field type? "admin"
 
 --- Payload of the request to reply on behalf of an admin
 ---@class intercom.AdminReplyTicketRequest
 ---@field admin_id? string # The id of the admin who is authoring the comment.
+---@field attachment_files? intercom.ConversationAttachmentFiles[] # A list of files that will be added as attachments. You can include up to 10 files. If both...
 ---@field attachment_urls? string[] # A list of image URLs that will be added as attachments. You can include up to 10 URLs.
 ---@field body? string # The text body of the reply. Notes accept some HTML formatting. Must be present for comment and note...
 ---@field created_at? integer # The time the reply was created. If not provided, the current time will be used.
@@ -99,12 +126,27 @@
 --- Data related to AI Agent involvement in the conversation.
 ---@class intercom.AiAgent
 ---@field content_sources? intercom.ContentSourcesList
+---@field created_at? integer # The time when the AI agent rating was created.
 ---@field last_answer_type? string # The type of the last answer delivered by AI Agent. If no answer was delivered then this will return `null`
 ---@field rating? integer # The customer satisfaction rating given to AI Agent, from 1-5.
 ---@field rating_remark? string # The customer satisfaction rating remark given to AI Agent.
 ---@field resolution_state? string # The resolution state of AI Agent. If no AI or custom answer has been delivered then this will return `null`.
 ---@field source_title? string # The title of the source that triggered AI Agent involvement in the conversation. If this is...
 ---@field source_type? "essentials_plan_setup"|"profile"|"workflow"|"workflow_preview"|"fin_preview" # The type of the source that triggered AI Agent involvement in the conversation.
+---@field updated_at? integer # The time when the AI agent rating was last updated.
+
+--- Response containing information about a Fin Voice call
+---@class intercom.AiCallResponse
+---@field app_id? integer # The workspace identifier
+---@field call_summary? string # Summary of the call conversation, truncated to 256 characters. Empty string if no summary available.
+---@field call_transcript? table<string, any>[] # Array of transcript entries for the call
+---@field external_call_id? string # The external call identifier from the call provider
+---@field id? integer # The unique identifier for the external reference
+---@field intent? table<string, any>[] # Array of intent classifications for the call
+---@field intercom_call_id? string # The Intercom call identifier, if the call has been matched
+---@field intercom_conversation_id? string # The Intercom conversation identifier, if a conversation has been created
+---@field status? string # Status of the call. Can be "registered", "in-progress", or a resolution state
+---@field user_phone_number? string # Phone number in E.164 format for the call
 
 --- App is a workspace on Intercom
 ---@class intercom.App
@@ -122,14 +164,23 @@
 
 --- The Content of an Article.
 ---@class intercom.ArticleContent
+---@field ai_chatbot_availability? boolean # Whether the article is available for AI Chatbot.
+---@field ai_copilot_availability? boolean # Whether the article is available for AI Copilot.
+---@field ai_sales_agent_availability? boolean # Whether the article is available for AI Sales Agent.
+---@field audience_ids? integer[] # The list of audience IDs this article content is targeted to for Fin AI Agent. On multilingual help...
 ---@field author_id? integer # The ID of the author of the article.
----@field body? string # The body of the article.
+---@field body? string # The body of the article in HTML.
+---@field body_markdown? string # The body of the article in markdown.
 ---@field created_at? integer # The time when the article was created (seconds).
+---@field created_by_id? integer # The ID of the teammate who created this content version.
 ---@field description? string # The description of the article.
+---@field draft_updated_at? integer # The time, in seconds, when this locale's staged draft was last edited, or `null` when there is no staged...
+---@field has_unpublished_changes? boolean # Whether this locale's published content has unpublished changes staged as a draft on top of its live content.
 ---@field state? "published"|"draft" # Whether the article is `published` or is a `draft` .
 ---@field title? string # The title of the article.
 ---@field type? string # The type of object - `article_content` .
 ---@field updated_at? integer # The time when the article was last updated (seconds).
+---@field updated_by_id? integer # The ID of the teammate who last updated this content version.
 ---@field url? string # The URL of the article.
 
 --- This will return a list of articles for the App.
@@ -141,20 +192,31 @@
 
 --- The data returned about your articles when you list them.
 ---@class intercom.ArticleListItem
+---@field ai_chatbot_availability? boolean # Whether the article is available for AI Chatbot. For multilingual articles, this will be the value of the...
+---@field ai_copilot_availability? boolean # Whether the article is available for AI Copilot. For multilingual articles, this will be the value of the...
+---@field ai_sales_agent_availability? boolean # Whether the article is available for AI Sales Agent. For multilingual articles, this will be the value of...
 ---@field author_id? integer # The id of the author of the article. For multilingual articles, this will be the id of the author of the...
 ---@field body? string # The body of the article in HTML. For multilingual articles, this will be the body of the default...
+---@field body_markdown? string # The body of the article in markdown. For multilingual articles, this will be the body of the default...
 ---@field created_at? integer # The time when the article was created. For multilingual articles, this will be the timestamp of creation...
+---@field created_by_id? integer # The ID of the teammate who created the article. For multilingual articles, this will be the creator of the...
 ---@field default_locale? string # The default locale of the help center. This field is only returned for multilingual help centers.
 ---@field description? string # The description of the article. For multilingual articles, this will be the description of the default...
+---@field draft_updated_at? integer # The time, in seconds, when the staged draft was last edited, or `null` when there is no staged draft.
+---@field exclude_from_article_suggestions? boolean # Whether the article is excluded from Fin AI Agent article suggestions.
+---@field has_unpublished_changes? boolean # Whether the published article has unpublished changes staged as a draft on top of its live content. For...
+---@field help_center_audience? "everyone"|"all_users"|"all_visitors"|"all_leads"|"all_visitors_and_leads"|"restricted" # The audience that can view this article in the Help Center. `everyone` means all users and visitors can...
 ---@field id? string # The unique identifier for the article which is given by Intercom.
----@field parent_id? integer # The id of the article's parent collection or section. An article without this field stands alone.
 ---@field parent_ids? integer[] # The ids of the article's parent collections or sections. An article without this field stands alone.
----@field parent_type? string # The type of parent, which can either be a `collection` or `section`.
+---@field scheduled_publish_at? integer # The Unix timestamp (in seconds) at which the article is scheduled to be published. `null` when no publish...
+---@field scheduled_unpublish_at? integer # The Unix timestamp (in seconds) at which the article is scheduled to be unpublished. `null` when no...
 ---@field state? "published"|"draft" # Whether the article is `published` or is a `draft`. For multilingual articles, this will be the state of...
+---@field tags? intercom.Tags
 ---@field title? string # The title of the article. For multilingual articles, this will be the title of the default language's content.
 ---@field translated_content? intercom.ArticleTranslatedContent
 ---@field type? "article" # The type of object - `article`.
 ---@field updated_at? integer # The time when the article was last updated. For multilingual articles, this will be the timestamp of last...
+---@field updated_by_id? integer # The ID of the teammate who last updated the article. For multilingual articles, this will be the last...
 ---@field url? string # The URL of the article. For multilingual articles, this will be the URL of the default language's content.
 ---@field workspace_id? string # The id of the workspace which the article belongs to.
 
@@ -174,10 +236,13 @@
 --- The statistics of an article.
 ---@class intercom.ArticleStatistics
 ---@field conversions? integer # The number of conversations started from the article.
+---@field fin_involvements? integer # The number of conversations in which Fin AI Agent used this article, summed across all of the article's...
+---@field fin_resolution_rate? number # The percentage of Fin AI Agent involvements that resulted in a resolution (fin_resolutions /...
+---@field fin_resolutions? integer # The number of conversations Fin AI Agent resolved using this article, summed across all of the article's...
 ---@field happy_reaction_percentage? number # The percentage of happy reactions the article has received against other types of reaction.
 ---@field neutral_reaction_percentage? number # The percentage of neutral reactions the article has received against other types of reaction.
 ---@field reactions? integer # The number of total reactions the article has received.
----@field sad_reaction_percentage? number # The percentage of sad reactions the article has received against other types of reaction.
+---@field sad_reaction_percentage? number # The percentage of sad reactions the article has received against
 ---@field type? "article_statistics" # The type of object - `article_statistics`.
 ---@field views? integer # The number of total views the article has received.
 
@@ -222,6 +287,44 @@
 ---@field ["zh-CN"] intercom.ArticleContent # The content of the article in Chinese (China)
 ---@field ["zh-TW"] intercom.ArticleContent # The content of the article in Chinese (Taiwan)
 
+--- A historical version of an article, including its content.
+---@class intercom.ArticleVersion
+---@field article_id? string # The unique identifier of the article this version belongs to.
+---@field author_id? string # The id of the teammate listed as the article's author at this version.
+---@field body? string # The HTML body of the article at this version.
+---@field body_markdown? string # The Markdown body of the article at this version.
+---@field created_at? integer # The time the version was created, as a UTC Unix timestamp.
+---@field created_by_id? string # The id of the teammate who created this version.
+---@field created_via? string # How this version was created (for example `web`, `api`).
+---@field description? string # The description of the article at this version.
+---@field from_version_id? string # The id of the version this version was created from, or `null` if this is the first version.
+---@field id? string # The unique identifier for the version.
+---@field state? "published"|"draft" # Whether this version is the currently published version of the article (`published`) or an earlier...
+---@field title? string # The title of the article at this version.
+---@field type? "article_version" # String representing the object's type. Always has the value `article_version`.
+---@field updated_at? integer # The time the version was last updated, as a UTC Unix timestamp.
+
+--- A paginated list of versions of an article.
+---@class intercom.ArticleVersionList
+---@field data? intercom.ArticleVersionSummary[] # An array of Article version summary objects.
+---@field pages? intercom.CursorPages
+---@field total_count? integer # A count of the total number of versions.
+---@field type? "list" # The type of the object - `list`.
+
+--- A metadata summary of an article version, as returned by the version-history list endpoint. Omits the...
+---@class intercom.ArticleVersionSummary
+---@field article_id? string # The unique identifier of the article this version belongs to.
+---@field author_id? string # The id of the teammate listed as the article's author at this version.
+---@field created_at? integer # The time the version was created, as a UTC Unix timestamp.
+---@field created_by_id? string # The id of the teammate who created this version.
+---@field created_via? string # How this version was created (for example `web`, `api`).
+---@field description? string # The description of the article at this version.
+---@field from_version_id? string # The id of the version this version was created from, or `null` if this is the first version.
+---@field id? string # The unique identifier for the version.
+---@field state? "published"|"draft" # Whether this version is the currently published version of the article (`published`) or an earlier...
+---@field title? string # The title of the article at this version.
+---@field type? "article_version" # String representing the object's type. Always has the value `article_version`.
+
 --- Payload of the request to assign a conversation
 ---@class intercom.AssignConversationRequest
 ---@field admin_id? string # The id of the admin who is performing the action.
@@ -234,6 +337,116 @@
 ---@class intercom.AttachContactToConversationRequest
 ---@field admin_id? string # The `id` of the admin who is adding the new participant.
 ---@field customer? table
+
+--- An audience represents a group of contacts that can be targeted by Fin.
+---@class intercom.Audience
+---@field created_at? integer # The time the audience was created as a Unix timestamp.
+---@field id? string # The unique identifier representing the audience.
+---@field name? string # The name of the audience.
+---@field predicates? intercom.Predicate[] # The predicates that define which contacts belong to the audience.
+---@field role_predicates? intercom.Predicate[] # Role-based predicates that further filter audience membership by contact role.
+---@field type? "audience" # The type of object.
+---@field updated_at? integer # The time the audience was last updated as a Unix timestamp.
+
+--- A paginated list of audience objects.
+---@class intercom.AudienceList
+---@field data? intercom.Audience[] # A list of audience objects.
+---@field page? integer # The current page number.
+---@field per_page? integer # The number of results per page.
+---@field total_count? integer # The total number of audiences.
+---@field total_pages? integer # The total number of pages.
+---@field type? "list" # The type of the object.
+
+---@class intercom.AwayStatusReason
+---@field created_at? integer # The Unix timestamp when the status reason was created
+---@field deleted? boolean # Whether the status reason has been soft deleted
+---@field emoji? string # The emoji associated with the status reason
+---@field id? string # The unique identifier for the away status reason
+---@field label? string # The display text for the away status reason
+---@field order? integer # The display order of the status reason
+---@field type? string
+---@field updated_at? integer # The Unix timestamp when the status reason was last updated
+
+--- A list of away status reasons.
+---@class intercom.AwayStatusReasonList
+---@field data? intercom.AwayStatusReason[] # A list of away status reason objects.
+---@field type? "list" # The type of the object
+
+--- A banner the contact currently matches, with the content and view identifier needed to display and dismiss it.
+---@class intercom.Banner
+---@field action? table # The action a contact can take on the banner, or `null` when the banner has
+---@field body? string # The banner's body content as HTML.
+---@field client_targeting? table<string, any>[] # Reserved for future use. Always `null` in the current version — banners
+---@field created_at? integer # The time the contact's view of this banner was created.
+---@field id? string # The id of the banner.
+---@field position? string # Where the banner is positioned.
+---@field show_dismiss_button? boolean # Whether the banner should display a dismiss control.
+---@field style? string # How the banner is displayed.
+---@field title? string # The banner's title. `null` when the banner has no title.
+---@field type? string # String representing the object's type. Always has the value `banner`.
+---@field view_id? string # The id of the contact's view of this banner. Pass this to the dismiss endpoint to record a dismissal.
+
+--- The result of dismissing a banner for a contact.
+---@class intercom.BannerDismiss
+---@field dismissed? boolean # Whether the banner view is dismissed.
+---@field type? string # String representing the object's type. Always has the value `banner_dismiss`.
+---@field view_id? string # The id of the dismissed banner view.
+
+--- A list of banners a contact currently matches.
+---@class intercom.BannerList
+---@field data? intercom.Banner[] # An array of banners.
+---@field type? string # String representing the object's type. Always has the value `list`.
+
+--- Represents a branding configuration for the workspace
+---@class intercom.Brand
+---@field created_at? integer # Unix timestamp of brand creation
+---@field default_address_settings_id? string # Default email settings ID for this brand
+---@field help_center_id? string # Associated help center identifier
+---@field id? string # Unique brand identifier. For default brand, matches the workspace ID
+---@field is_default? boolean # Whether this is the workspace's default brand
+---@field name? string # Display name of the brand
+---@field type? string # The type of object
+---@field updated_at? integer # Unix timestamp of last modification
+
+--- A list of brands
+---@class intercom.BrandList
+---@field data? intercom.Brand[]
+---@field type? string # The type of object
+
+--- Represents a phone call in Intercom
+---@class intercom.Call
+---@field admin_id? string # The id of the admin associated with the call, if any.
+---@field answered_at? intercom.Datetime
+---@field call_type? string # The type of call.
+---@field contact_id? string # The id of the contact associated with the call, if any.
+---@field conversation_id? string # The id of the conversation associated with the call, if any.
+---@field created_at? intercom.Datetime
+---@field direction? string # The direction of the call.
+---@field ended_at? intercom.Datetime
+---@field ended_reason? string # The reason for the call end, if applicable.
+---@field fin_recording_url? string # API URL to the AI Agent (Fin) call recording if available.
+---@field fin_transcription_url? string # API URL to the AI Agent (Fin) call transcript if available.
+---@field id? string # The id of the call.
+---@field initiated_at? intercom.Datetime
+---@field phone? string # The phone number involved in the call, in E.164 format.
+---@field recording_url? string # API URL to download or redirect to the call recording if available.
+---@field state? string # The current state of the call.
+---@field transcription_url? string # API URL to download or redirect to the call transcript if available.
+---@field type? string # String representing the object's type. Always has the value `call`.
+---@field updated_at? intercom.Datetime
+
+--- A paginated list of calls.
+---@class intercom.CallList
+---@field data? intercom.Call[] # A list of calls.
+---@field pages? intercom.CursorPages
+---@field total_count? integer # Total number of items available.
+---@field type? string # String representing the object's type. Always has the value `list`.
+
+--- You can change the type of a Ticket
+---@class intercom.ChangeTicketTypeRequest
+---@field ticket_attributes? table<string, any> # The attributes to set on the ticket for the new type. Attributes matching by name and type are transferred...
+---@field ticket_state_id? string # The ID of the ticket state for the new ticket type.
+---@field ticket_type_id? string # The ID of the new ticket type. Must be in the same category as the current type.
 
 --- Payload of the request to close a conversation
 ---@class intercom.CloseConversationRequest
@@ -276,6 +489,7 @@
 ---@field last_request_at? integer # The time the company last recorded making a request.
 ---@field monthly_spend? integer # How much revenue the company generates for your business.
 ---@field name? string # The name of the company.
+---@field notes? table # The list of notes associated with the company
 ---@field plan? table
 ---@field remote_created_at? integer # The time the company was created by you.
 ---@field segments? table # The list of segments associated with the company
@@ -311,6 +525,15 @@
 ---@field pages? intercom.CursorPages
 ---@field total_count? integer # The total number of companies.
 ---@field type? "list" # The type of object - `list`.
+
+--- Notes allow you to annotate and comment on companies.
+---@class intercom.CompanyNote
+---@field author? intercom.Admin # Optional. Represents the Admin that created the note.
+---@field body? string # The body text of the note.
+---@field company? table # Represents the company that the note was created about.
+---@field created_at? integer # The time the note was created.
+---@field id? string # The id of the note.
+---@field type? string # String representing the object's type. Always has the value `note`.
 
 --- Companies allow you to represent organizations using your product. Each company will have its own...
 ---@class intercom.CompanyScroll
@@ -354,10 +577,11 @@
 ---@field last_seen_at? integer # (Unix timestamp in seconds) The time when the contact was last seen (either where the Intercom Messenger...
 ---@field location? intercom.ContactLocation
 ---@field marked_email_as_spam? boolean # Whether the contact has marked an email sent to them as spam.
+---@field merge_history? intercom.MergeHistoryItem[] # A list of contacts that were merged into this contact. Only included in the response when...
 ---@field name? string # The contacts name.
 ---@field notes? intercom.ContactNotes
 ---@field os? string # The operating system which the contact is using.
----@field owner_id? integer # The id of an admin that has been assigned account ownership of the contact.
+---@field owner_id? string # The id of an admin that has been assigned account ownership of the contact.
 ---@field phone? string # The contacts phone.
 ---@field role? string # The role of the contact.
 ---@field signed_up_at? integer # (Unix timestamp in seconds) The time specified for when a contact signed up.
@@ -371,9 +595,6 @@
 --- archived contact object
 ---@class intercom.ContactArchived
 ---@field archived? boolean # Whether the contact is archived or not.
----@field external_id? string # The unique identifier for the contact which is provided by the Client.
----@field id? string # The unique identifier for the contact which is given by Intercom.
----@field type? "contact" # always contact
 
 --- A list of Company Objects
 ---@class intercom.ContactAttachedCompanies
@@ -382,19 +603,20 @@
 ---@field total_count? integer # The total number of companies associated to this contact
 ---@field type? "list" # The type of object
 
---- An object containing companies meta data about the companies that a contact has. Up to 10 will be...
+--- blocked contact object
+---@class intercom.ContactBlocked
+---@field blocked? boolean # Always true.
+
+--- An object with metadata about companies attached to a contact . Up to 10 will be displayed here. Use the...
 ---@class intercom.ContactCompanies
 ---@field data? intercom.CompanyData[] # An array of company data objects attached to the contact.
 ---@field has_more? boolean # Whether there's more Addressable Objects to be viewed. If true, use the url to view all
----@field total_count? integer # Int representing the total number of companyies attached to this contact
+---@field total_count? integer # Integer representing the total number of companies attached to this contact
 ---@field url? string # Url to get more company resources for this contact
 
 --- deleted contact object
 ---@class intercom.ContactDeleted
 ---@field deleted? boolean # Whether the contact is deleted or not.
----@field external_id? string # The unique identifier for the contact which is provided by the Client.
----@field id? string # The unique identifier for the contact which is given by Intercom.
----@field type? "contact" # always contact
 
 --- Contacts are your users in Intercom.
 ---@class intercom.ContactList
@@ -429,6 +651,7 @@
 ---@field body? string # The text body of the comment.
 ---@field created_at? integer # The time the reply was created. If not provided, the current time will be used.
 ---@field message_type? "comment"
+---@field reply_options? table[] # The quick reply selection the contact wishes to respond with. These map to buttons displayed in the...
 ---@field type? "user"
 
 --- Contact Reply
@@ -464,6 +687,12 @@
 ---@field attachment_files? intercom.ConversationAttachmentFiles[] # A list of files that will be added as attachments. You can include up to 10 files.
 ---@field user_id? string # The external_id you have defined for the contact.
 
+--- Search for contacts using Intercom's Search API.
+---@class intercom.ContactSearchRequest
+---@field pagination? intercom.StartingAfterPaging
+---@field query? intercom.SingleFilterSearchRequest|intercom.MultipleFilterSearchRequest
+---@field sort? table # An optional object to sort the results by.
+
 --- A list of segments objects attached to a specific contact.
 ---@class intercom.ContactSegments
 ---@field data? intercom.Segment[] # Segment objects associated with the contact.
@@ -490,12 +719,23 @@
 --- unarchived contact object
 ---@class intercom.ContactUnarchived
 ---@field archived? boolean # Whether the contact is archived or not.
----@field external_id? string # The unique identifier for the contact which is provided by the Client.
----@field id? string # The unique identifier for the contact which is given by Intercom.
----@field type? "contact" # always contact
+
+--- Content Bulk Action Request Payload
+---@class intercom.ContentBulkActionRequest
+---@field action? "publish"|"unpublish"|"delete"|"set_availability"|"set_audience"|"update_tags" # The bulk action to perform. Allowed `content_ids[].type` values vary per action:
+---@field audience? table # Required when `action` is `set_audience`. Manages segment membership.
+---@field availability? table # Required when `action` is `set_availability`. Each field is optional — only the
+---@field content_ids? table[] # Up to 1,000 content items to apply the action to.
+---@field tags? table # Required when `action` is `update_tags`. Applies and/or removes existing tags.
+
+--- Phase 1 envelope returned immediately after the request is enqueued. A future
+---@class intercom.ContentBulkActionResponse
+---@field status? string
+---@field type? string
 
 --- An external source for External Pages that you add to your Fin Content Library.
 ---@class intercom.ContentImportSource
+---@field audience_ids? integer[] # The unique identifiers for the audiences associated with this content import source.
 ---@field created_at? integer # The time when the content import source was created.
 ---@field id? integer # The unique identifier for the content import source which is given by Intercom.
 ---@field last_synced_at? integer # The time when the content import source was last synced.
@@ -512,6 +752,84 @@
 ---@field total_count? integer # A count of the total number of content import sources.
 ---@field type? "list" # The type of the object - `list`.
 
+--- A single locale variant of a help center article returned from Knowledge Hub search.
+---@class intercom.ContentSearchArticleContentItem
+---@field id? string # The unique identifier of the article content.
+---@field locale? string # The locale of this article content.
+---@field title? string # The localized title of the article.
+---@field type? "article_content" # Always `article_content`.
+
+--- A help center article result from Knowledge Hub search, with one nested `article_content` entry per locale.
+---@class intercom.ContentSearchArticleItem
+---@field contents? intercom.ContentSearchArticleContentItem[] # One entry per locale of the article.
+---@field id? string # The unique identifier of the article.
+---@field title? string # The article's canonical title.
+---@field type? "article" # Always `article`.
+
+--- The flat result shape returned from Knowledge Hub search for content snippets, external pages, uploaded...
+---@class intercom.ContentSearchDefaultItem
+---@field id? string # The unique identifier of the content item.
+---@field title? string # The display title of the content item.
+---@field type? "content_snippet"|"external_content"|"file_source_content"|"internal_article" # The kind of content item.
+
+--- A paginated list of Knowledge Hub content results matching a search query.
+---@class intercom.ContentSearchResponse
+---@field data? intercom.ContentSearchResult[] # The list of matched content items. Each item's `type` field determines its shape.
+---@field pages? table # Pagination metadata, including links to neighbouring pages.
+---@field total_count? integer # Total number of results matching the query.
+---@field type? "list" # Always `list`.
+
+--- A single search result. The `type` field discriminates between the flat shape used for snippets, external...
+---@alias intercom.ContentSearchResult intercom.ContentSearchDefaultItem|intercom.ContentSearchArticleItem
+
+--- A content snippet is a reusable piece of content for your AI agent and Copilot.
+---@class intercom.ContentSnippet
+---@field ai_chatbot_availability? boolean # Whether the content snippet is available for AI Chatbot (Fin).
+---@field ai_copilot_availability? boolean # Whether the content snippet is available for AI Copilot.
+---@field ai_sales_agent_availability? boolean # Whether the content snippet is available for AI Sales Agent.
+---@field audience_ids? integer[] # The list of audience IDs this content snippet is targeted to for Fin AI Agent. Empty array means no...
+---@field body_markdown? string # The body of the content snippet in markdown.
+---@field chatbot_availability? integer # Deprecated. Use ai_chatbot_availability instead. Whether this snippet is available for Fin (1 = on, 0 = off).
+---@field copilot_availability? integer # Deprecated. Use ai_copilot_availability instead. Whether this snippet is available for Copilot (1 = on, 0...
+---@field created_at? integer # The time the snippet was created as a UNIX timestamp.
+---@field id? string # The unique identifier for the content snippet.
+---@field json_blocks? table<string, any>[] # The content blocks that make up the body of the snippet.
+---@field locale? string # The locale of the content snippet.
+---@field title? string # The title of the content snippet.
+---@field type? string # String representing the object's type. Always has the value `content_snippet`.
+---@field updated_at? integer # The time the snippet was last updated as a UNIX timestamp.
+
+--- The request payload for creating a content snippet. You must provide either `json_blocks` or...
+---@class intercom.ContentSnippetCreateRequest
+---@field ai_chatbot_availability? boolean # Whether the content snippet should be available for AI Chatbot (Fin). Defaults to false.
+---@field ai_copilot_availability? boolean # Whether the content snippet should be available for AI Copilot. Defaults to false.
+---@field ai_sales_agent_availability? boolean # Whether the content snippet should be available for AI Sales Agent. Defaults to false.
+---@field audience_ids? integer[] # The list of audience IDs to target this content snippet to for Fin AI Agent. Pass an empty array or omit...
+---@field body_markdown? string # The content of the snippet in markdown. An alternative to `json_blocks` — you can provide content as...
+---@field json_blocks? table<string, any>[] # The content blocks that make up the body of the snippet. Mutually exclusive with `body_markdown`.
+---@field locale? string # The locale of the content snippet. Defaults to `en`.
+---@field title? string # The title of the content snippet.
+
+--- A paginated list of content snippets.
+---@class intercom.ContentSnippetList
+---@field data? intercom.ContentSnippet[] # An array of content snippet objects.
+---@field page? integer # The current page number.
+---@field per_page? integer # The number of results per page.
+---@field total_count? integer # The total number of content snippets.
+---@field total_pages? integer # The total number of pages.
+---@field type? "list"
+
+--- The request payload for updating a content snippet. All fields are optional — only provided fields will...
+---@class intercom.ContentSnippetUpdateRequest
+---@field ai_chatbot_availability? boolean # Whether the content snippet should be available for AI Chatbot (Fin).
+---@field ai_copilot_availability? boolean # Whether the content snippet should be available for AI Copilot.
+---@field ai_sales_agent_availability? boolean # Whether the content snippet should be available for AI Sales Agent.
+---@field audience_ids? integer[] # The list of audience IDs to target this content snippet to for Fin AI Agent. Omitting the field leaves...
+---@field body_markdown? string # The content of the snippet in markdown. An alternative to `json_blocks` — you can provide content as...
+---@field json_blocks? table<string, any>[] # The content blocks that make up the body of the snippet. Mutually exclusive with `body_markdown`.
+---@field locale? string # The locale of the content snippet.
+---@field title? string # The title of the content snippet.
+
 --- The content source used by AI Agent in the conversation.
 ---@class intercom.ContentSource
 ---@field content_type? "file"|"article"|"external_content"|"content_snippet"|"workflow_connector_action" # The type of the content source.
@@ -527,26 +845,34 @@
 
 --- Conversations are how you can communicate with users in Intercom. They are created when a contact replies...
 ---@class intercom.Conversation
----@field admin_assignee_id? integer # The id of the admin assigned to the conversation. If it's not assigned to an admin it will return null.
+---@field admin_assignee_id? integer # The id of the admin assigned to the conversation. If it's not assigned to an admin it will return 0.
 ---@field ai_agent? intercom.AiAgent
 ---@field ai_agent_participated? boolean # Indicates whether the AI Agent participated in the conversation.
+---@field channel? intercom.ConversationChannel # The channel through which the conversation was initiated and its current channel.
+---@field company? intercom.Company # The company associated with the conversation.
 ---@field contacts? intercom.ConversationContacts
 ---@field conversation_parts? intercom.ConversationParts
 ---@field conversation_rating? intercom.ConversationRating
 ---@field created_at? integer # The time the conversation was created.
+---@field custom_attributes? intercom.CustomAttributes
+---@field external_references? intercom.ConversationExternalReference[] # References linking this conversation to records in an external helpdesk or CRM system. Populated for Fin...
 ---@field first_contact_reply? intercom.ConversationFirstContactReply
 ---@field id? string # The id representing the conversation.
 ---@field linked_objects? intercom.LinkedObjectList
+---@field monitor_evaluations? intercom.ConversationMonitorEvaluation[] # QA monitor evaluations that flagged this conversation. Only included when `include_monitors=true` is...
 ---@field open? boolean # Indicates whether a conversation is open (true) or closed (false).
----@field priority? "priority"|"not_priority" # If marked as priority, it will return priority or else not_priority.
+---@field priority? "none"|"low"|"medium"|"high"|"urgent" # The priority level of the conversation. Returns one of none, low, medium, high, or urgent.
 ---@field read? boolean # Indicates whether a conversation has been read.
+---@field sales_agent? intercom.SalesAgent
+---@field sales_agent_participated? boolean # Indicates whether the Sales Agent participated in the conversation.
+---@field scorecards? intercom.ConversationScorecard[] # QA scorecard results for this conversation. Only included when `include_scorecards=true` is passed as a...
 ---@field sla_applied? intercom.SlaApplied
 ---@field snoozed_until? integer # If set this is the time in the future when this conversation will be marked as open. i.e. it will be in a...
 ---@field source? intercom.ConversationSource
 ---@field state? "open"|"closed"|"snoozed" # Can be set to "open", "closed" or "snoozed".
 ---@field statistics? intercom.ConversationStatistics
 ---@field tags? intercom.Tags
----@field team_assignee_id? integer # The id of the team assigned to the conversation. If it's not assigned to a team it will return null.
+---@field team_assignee_id? integer # The id of the team assigned to the conversation. If it's not assigned to a team it will return 0.
 ---@field teammates? intercom.ConversationTeammates
 ---@field title? string # The title given to the conversation.
 ---@field type? string # Always conversation.
@@ -559,10 +885,94 @@
 ---@field data? string # The base64 encoded file data.
 ---@field name? string # The name of the file.
 
+--- Conversation Attributes represent custom metadata fields for conversations. They support type-specific...
+---@alias intercom.ConversationAttribute intercom.ConversationAttributeStringType|intercom.ConversationAttributeIntegerType|intercom.ConversationAttributeListType|intercom.ConversationAttributeDecimalType|intercom.ConversationAttributeBooleanType|intercom.ConversationAttributeDatetimeType|intercom.ConversationAttributeRelationshipType|intercom.ConversationAttributeFilesType
+
+--- Conversation Attribute Base
+---@class intercom.ConversationAttributeBase
+---@field admin_id? string # ID of the admin who created the attribute.
+---@field archived? boolean # Whether this attribute is archived.
+---@field created_at? integer # The time the attribute was created as a UTC Unix timestamp.
+---@field data_type? "string"|"integer"|"list"|"decimal"|"boolean"|"datetime"|"relationship"|"files" # The data type of the attribute. Allowed types: string, integer, list, decimal, boolean, datetime,...
+---@field description? string # Readable description of the attribute.
+---@field id? integer # The unique identifier for the conversation attribute.
+---@field name? string # Name of the attribute.
+---@field required? boolean # Whether this attribute is required.
+---@field type? "conversation_attribute" # Value is `conversation_attribute`.
+---@field updated_at? integer # The time the attribute was last updated as a UTC Unix timestamp.
+---@field visible_to_team_ids? string[] # Team IDs that can see this attribute. Empty array means all teams.
+
+--- Conversation Attribute (Boolean)
+---@alias intercom.ConversationAttributeBooleanType table
+
+--- Conversation Attribute (Datetime)
+---@alias intercom.ConversationAttributeDatetimeType table
+
+--- Conversation Attribute (Decimal)
+---@alias intercom.ConversationAttributeDecimalType table
+
+--- Conversation Attribute (Files)
+---@alias intercom.ConversationAttributeFilesType table
+
+--- Conversation Attribute (Integer)
+---@alias intercom.ConversationAttributeIntegerType table
+
+--- A list of all conversation attributes belonging to a workspace.
+---@class intercom.ConversationAttributeList
+---@field data? intercom.ConversationAttribute[] # A list of conversation attributes.
+---@field type? "list" # The type of the object.
+
+--- Conversation Attribute (List)
+---@alias intercom.ConversationAttributeListType table
+
+--- A single option on a list-type conversation attribute.
+---@class intercom.ConversationAttributeOption
+---@field archived? boolean # Whether this option is archived (soft-deleted).
+---@field id? string # The unique UUID identifier for this option. Use this value as `option_id` in the options management endpoints.
+---@field label? string # The display label for the option.
+
+--- Conversation Attribute (Relationship)
+---@alias intercom.ConversationAttributeRelationshipType table
+
+--- Conversation Attribute (String)
+---@alias intercom.ConversationAttributeStringType table
+
+--- Contains details about Custom Data Attributes (CDAs) that were modified by an admin (operator) for...
+---@class intercom.ConversationAttributeUpdatedByAdmin
+---@field attribute? table
+---@field value? table
+
+--- Contains details about Custom Data Attributes (CDAs) that were modified by a user for conversation part...
+---@class intercom.ConversationAttributeUpdatedByUser
+---@field attribute? table
+---@field value? table
+
+--- Contains details about the workflow that was triggered and any Custom Data Attributes (CDAs) that were...
+---@class intercom.ConversationAttributeUpdatedByWorkflow
+---@field attribute? table
+---@field value? table
+---@field workflow? table
+
+--- The channel through which a conversation was originally initiated and its current channel.
+---@class intercom.ConversationChannel
+---@field current? string # The current channel of the conversation. May differ from `initial` if the conversation was migrated...
+---@field initial? string # The channel through which the conversation was originally initiated. Possible values include `messenger`,...
+
 --- The list of contacts (users or leads) involved in this conversation. This will only contain one customer...
 ---@class intercom.ConversationContacts
 ---@field contacts? intercom.ContactReference[] # The list of contacts (users or leads) involved in this conversation. This will only contain one customer...
 ---@field type? "contact.list"
+
+--- deleted conversation object
+---@class intercom.ConversationDeleted
+---@field deleted? boolean # Whether the conversation is deleted or not.
+---@field id? string # The unique identifier for the conversation.
+---@field object? "conversation" # always conversation
+
+--- A reference linking a conversation to a record in an external helpdesk or CRM system, surfaced for Fin...
+---@class intercom.ConversationExternalReference
+---@field id? string # The identifier of the record in the external system. Always serialized as a string, since some external...
+---@field type? string # The type of external system the reference points to. Possible values include `zendesk_ticket`,...
 
 --- An object containing information on the first users message. For a contact initiated message this will...
 ---@class intercom.ConversationFirstContactReply
@@ -579,52 +989,82 @@
 
 --- The data returned about your conversations when you list or search them.
 ---@class intercom.ConversationListItem
----@field admin_assignee_id? integer # The id of the admin assigned to the conversation. If it's not assigned to an admin it will return null.
+---@field admin_assignee_id? integer # The id of the admin assigned to the conversation. If it's not assigned to an admin it will return 0.
 ---@field ai_agent? intercom.AiAgent
 ---@field ai_agent_participated? boolean # Indicates whether the AI Agent participated in the conversation.
+---@field channel? intercom.ConversationChannel # The channel through which the conversation was initiated and its current channel.
+---@field company? intercom.Company # The company associated with the conversation.
 ---@field contacts? intercom.ConversationContacts
 ---@field conversation_rating? intercom.ConversationRating
 ---@field created_at? integer # The time the conversation was created.
+---@field custom_attributes? intercom.CustomAttributes
+---@field external_references? intercom.ConversationExternalReference[] # References linking this conversation to records in an external helpdesk or CRM system. Populated for Fin...
 ---@field first_contact_reply? intercom.ConversationFirstContactReply
 ---@field id? string # The id representing the conversation.
 ---@field linked_objects? intercom.LinkedObjectList
+---@field monitor_evaluations? intercom.ConversationMonitorEvaluation[] # QA monitor evaluations that flagged this conversation. Only included when `include_monitors=true` is...
 ---@field open? boolean # Indicates whether a conversation is open (true) or closed (false).
----@field priority? "priority"|"not_priority" # If marked as priority, it will return priority or else not_priority.
+---@field priority? "none"|"low"|"medium"|"high"|"urgent" # The priority level of the conversation. Returns one of none, low, medium, high, or urgent.
 ---@field read? boolean # Indicates whether a conversation has been read.
+---@field sales_agent? intercom.SalesAgent
+---@field sales_agent_participated? boolean # Indicates whether the Sales Agent participated in the conversation.
+---@field scorecards? intercom.ConversationScorecard[] # QA scorecard results for this conversation. Only included when `include_scorecards=true` is passed as a...
 ---@field sla_applied? intercom.SlaApplied
 ---@field snoozed_until? integer # If set this is the time in the future when this conversation will be marked as open. i.e. it will be in a...
 ---@field source? intercom.ConversationSource
 ---@field state? "open"|"closed"|"snoozed" # Can be set to "open", "closed" or "snoozed".
 ---@field statistics? intercom.ConversationStatistics
 ---@field tags? intercom.Tags
----@field team_assignee_id? integer # The id of the team assigned to the conversation. If it's not assigned to a team it will return null.
+---@field team_assignee_id? integer # The id of the team assigned to the conversation. If it's not assigned to a team it will return 0.
 ---@field teammates? intercom.ConversationTeammates
 ---@field title? string # The title given to the conversation.
 ---@field type? string # Always conversation.
 ---@field updated_at? integer # The last time the conversation was updated.
 ---@field waiting_since? integer # The last time a Contact responded to an Admin. In other words, the time a customer started waiting for a...
 
+--- A QA monitor evaluation that flagged this conversation. Returned in the `monitor_evaluations` array on...
+---@class intercom.ConversationMonitorEvaluation
+---@field evaluated_at? integer # The time the monitor evaluated this conversation. Null in the rare case the underlying record's timestamp...
+---@field explanation? string # The reasoning provided by the monitor for its result. May be null if no reasoning was generated.
+---@field monitor_id? string # The unique identifier of the monitor that produced this evaluation.
+---@field monitor_name? string # The name of the monitor at the time of evaluation. Null if the monitor has since been deleted.
+---@field monitor_type? string # The type of the monitor. Null if the monitor has since been deleted.
+---@field result? string # The evaluation outcome reported by the monitor.
+
 --- A Conversation Part represents a message in the conversation.
 ---@class intercom.ConversationPart
+---@field app_package_code? string # The app package code if this part was created via API. null if the part was not created via API.
 ---@field assigned_to? intercom.Reference # The id of the admin that was assigned the conversation by this conversation_part (null if there has been...
 ---@field attachments? intercom.PartAttachment[] # A list of attachments for the part.
 ---@field author? intercom.ConversationPartAuthor
 ---@field body? string # The message body, which may contain HTML. For Twitter, this will show a generic message regarding why the...
 ---@field created_at? integer # The time the conversation part was created.
+---@field email_message_metadata? intercom.EmailMessageMetadata
+---@field event_details? intercom.EventDetails
 ---@field external_id? string # The external id of the conversation part
 ---@field id? string # The id representing the conversation part.
+---@field metadata? intercom.ConversationPartMetadata
 ---@field notified_at? integer # The time the user was notified with the conversation part.
 ---@field part_type? string # The type of conversation part.
 ---@field redacted? boolean # Whether or not the conversation part has been redacted.
+---@field state? "open"|"closed"|"snoozed" # Indicates the current state of conversation when the conversation part was created.
+---@field tags? intercom.TagBasic[] # A list of tags objects associated with the conversation part.
 ---@field type? string # Always conversation_part
 ---@field updated_at? integer # The last time the conversation part was updated.
 
 --- The object who initiated the conversation, which can be a Contact, Admin or Team. Bots and campaigns send...
 ---@class intercom.ConversationPartAuthor
 ---@field email? string # The email of the author
+---@field from_ai_agent? boolean # If this conversation part was sent by the AI Agent
 ---@field id? string # The id of the author
+---@field is_ai_answer? boolean # If this conversation part body was generated by the AI Agent
 ---@field name? string # The name of the author
 ---@field type? string # The type of the author
+
+--- Metadata for a conversation part
+---@class intercom.ConversationPartMetadata
+---@field quick_reply_options? intercom.QuickReplyOption[] # The quick reply options sent by the Admin or bot, presented in this conversation part.
+---@field quick_reply_uuid? string # The unique identifier for the quick reply option that was clicked by the end user.
 
 --- A list of Conversation Part objects for each part message in the conversation. This is only returned when...
 ---@class intercom.ConversationParts
@@ -639,6 +1079,7 @@
 ---@field rating? integer # The rating, between 1 and 5, for the conversation.
 ---@field remark? string # An optional field to add a remark to correspond to the number rating
 ---@field teammate? intercom.Reference
+---@field updated_at? integer # The time the rating was last updated.
 
 --- Details of first response time of assigned team in seconds.
 ---@class intercom.ConversationResponseTime
@@ -646,21 +1087,64 @@
 ---@field team_id? integer # Id of the assigned team.
 ---@field team_name? string # Name of the assigned Team, null if team does not exist, Unassigned if no team is assigned.
 
+--- A QA scorecard result for this conversation. Returned in the `scorecards` array on conversation responses...
+---@class intercom.ConversationScorecard
+---@field ai_score? number # The numeric score produced by AI evaluation, if applicable. Null when not AI-scored.
+---@field evaluated_at? integer # The time the scorecard was last evaluated. Null in the rare case the underlying record's timestamp is not...
+---@field evaluators? intercom.ConversationScorecardEvaluator[] # Per-evaluator results within this scorecard.
+---@field name? string # The name of the scorecard.
+---@field passed? boolean # Whether the conversation passed the scorecard. Null when the scorecard has not been scored.
+---@field reviewed_teammate? intercom.ConversationScorecardReviewedTeammate
+---@field score? number # The numeric score for the scorecard. Null when the scorecard has not been scored.
+---@field scorecard_id? string # The unique identifier of the scorecard definition.
+---@field scorecard_type? string # The type of scorecard.
+---@field scorecard_version_id? string # The unique identifier of the specific scorecard version that produced this result.
+
+--- A single evaluator within a scorecard, including its result for this conversation.
+---@class intercom.ConversationScorecardEvaluator
+---@field evaluator_id? string # The unique identifier of the evaluator (criterion) within the scorecard.
+---@field result? intercom.ConversationScorecardEvaluatorResult # The evaluator's result for this conversation. Null if the evaluator was not scored.
+
+--- The outcome of a single evaluator within a scorecard.
+---@class intercom.ConversationScorecardEvaluatorResult
+---@field other_text? string # Free-text entered by the reviewer to supplement or stand in for the structured `reason_ids` — typically...
+---@field reason_ids? string[] # Identifiers for structured reasons assigned to the result, if any.
+---@field reasoning? string # A free-text explanation of the result.
+---@field source? string # The origin of the result (for example, `ai` or `human`).
+---@field value? string # The evaluator's selected value (typically a label such as `pass`, `fail`, or a category identifier).
+
+--- The teammate (or AI agent) whose handling of the conversation was reviewed by this scorecard.
+---@class intercom.ConversationScorecardReviewedTeammate
+---@field admin_id? string # The id of the admin who was reviewed. Present only when `type` is `admin`.
+---@field type? "ai"|"admin" # The kind of reviewee. `ai` if the conversation was handled by Fin or scored without a specific teammate;...
+
 --- The type of the conversation part that started this conversation. Can be Contact, Admin, Campaign,...
 ---@class intercom.ConversationSource
 ---@field attachments? intercom.PartAttachment[] # A list of attachments for the part.
----@field author? intercom.ConversationPartAuthor
+---@field author? intercom.ConversationSourceAuthor
 ---@field body? string # The message body, which may contain HTML. For Twitter, this will show a generic message regarding why the...
----@field delivered_as? string # The conversation's initiation type. Possible values are customer_initiated, campaigns_initiated (legacy...
----@field id? string # The id representing the message.
+---@field delivered_as? string # How the conversation was initiated.
+---@field email_message_metadata? intercom.SourceEmailMessageMetadata
+---@field id? string # The id of the source message.
+---@field recipients? table[] # The recipients of the source message. Only present for email conversations.
 ---@field redacted? boolean # Whether or not the source message has been redacted. Only applicable for contact initiated messages.
+---@field reply_to? table[] # The Reply-To header addresses of the source message, where a reply will be routed. Can differ from the...
 ---@field subject? string # Optional. The message subject. For Twitter, this will show a generic message regarding why the subject is...
----@field type? "conversation"|"email"|"facebook"|"instagram"|"phone_call"|"phone_switch"|"push"|"sms"|"twitter"|"whatsapp" # This includes conversation, email, facebook, instagram, phone_call, phone_switch, push, sms, twitter and...
+---@field type? string # The origin of this conversation.
 ---@field url? string # The URL where the conversation was started. For Twitter, Email, and Bots, this will be blank.
+
+--- The author who started the conversation. Can be a Contact, Admin, or Bot.
+---@class intercom.ConversationSourceAuthor
+---@field email? string # The email of the author.
+---@field id? string # The id of the author.
+---@field name? string # The name of the author.
+---@field type? string # The type of the author.
 
 --- A Statistics object containing all information required for reporting, with timestamps and calculated metrics.
 ---@class intercom.ConversationStatistics
+---@field adjusted_handling_time? integer # Adjusted handling time for conversation in seconds. This is the active handling time excluding idle...
 ---@field assigned_team_first_response_time? intercom.ConversationResponseTime[] # An array of conversation response time objects
+---@field assigned_team_first_response_time_in_office_hours? intercom.ConversationResponseTime[] # An array of conversation response time objects within office hours
 ---@field count_assignments? integer # Number of assignments after first_contact_reply_at.
 ---@field count_conversation_parts? integer # Total number of conversation parts.
 ---@field count_reopens? integer # Number of reopens after first_contact_reply_at.
@@ -668,6 +1152,7 @@
 ---@field first_assignment_at? integer # Time of first assignment after first_contact_reply_at.
 ---@field first_close_at? integer # Time of first close after first_contact_reply_at.
 ---@field first_contact_reply_at? integer # Time of first text conversation part from a contact.
+---@field handling_time? integer # Time from conversation assignment to conversation close in seconds.
 ---@field last_admin_reply_at? integer # Time of the last conversation part from an admin.
 ---@field last_assignment_admin_reply_at? integer # Time of first admin reply since most recent assignment.
 ---@field last_assignment_at? integer # Time of last assignment after first_contact_reply_at.
@@ -689,6 +1174,7 @@
 --- You can convert a Conversation to a Ticket
 ---@class intercom.ConvertConversationToTicketRequest
 ---@field attributes? intercom.TicketRequestCustomAttributes
+---@field ticket_state_id? string # The ID of the ticket state associated with the ticket type.
 ---@field ticket_type_id? string # The ID of the type of ticket you want to convert the conversation to
 
 --- You can merge a Visitor to a Contact of role type lead or user.
@@ -699,14 +1185,27 @@
 
 --- You can create an Article
 ---@class intercom.CreateArticleRequest
+---@field ai_chatbot_availability? boolean # Whether the article should be available for AI Chatbot (Fin). For multilingual articles, this sets the...
+---@field ai_copilot_availability? boolean # Whether the article should be available for AI Copilot. For multilingual articles, this sets the default...
+---@field ai_sales_agent_availability? boolean # Whether the article should be available for AI Sales Agent. For multilingual articles, this sets the...
+---@field audience_ids? integer[] # The list of audience IDs to assign to this article for Fin AI Agent targeting. Sending a top-level...
 ---@field author_id? integer # The id of the author of the article. For multilingual articles, this will be the id of the author of the...
----@field body? string # The content of the article. For multilingual articles, this will be the body of the default language's...
+---@field body? string # The content of the article in HTML. For multilingual articles, this will be the body of the default...
+---@field body_markdown? string # The content of the article in markdown. For multilingual articles, this will be the body of the default...
 ---@field description? string # The description of the article. For multilingual articles, this will be the description of the default...
 ---@field parent_id? integer # The id of the article's parent collection or section. An article without this field stands alone.
 ---@field parent_type? string # The type of parent, which can either be a `collection` or `section`.
+---@field scheduled_publish_at? string # ISO 8601 timestamp at which to schedule a future publish of the article. When set together with `state:...
+---@field scheduled_unpublish_at? string # ISO 8601 timestamp at which to schedule a future unpublish of the article. Setting `null` cancels a...
 ---@field state? "published"|"draft" # Whether the article will be `published` or will be a `draft`. Defaults to draft. For multilingual...
 ---@field title? string # The title of the article.For multilingual articles, this will be the title of the default language's content.
 ---@field translated_content? intercom.ArticleTranslatedContent
+
+--- The request payload for creating an audience.
+---@class intercom.CreateAudienceRequest
+---@field name? string # The name of the audience.
+---@field predicates? intercom.Predicate[] # The predicates that define which contacts belong to the audience.
+---@field role_predicates? intercom.Predicate[] # Role-based predicates that further filter audience membership by contact role.
 
 --- You can create a collection
 ---@class intercom.CreateCollectionRequest
@@ -721,10 +1220,11 @@
 ---@field avatar? string # An image URL containing the avatar of a contact
 ---@field custom_attributes? table<string, any> # The custom attributes which are set for the contact
 ---@field email? string # The contacts email
+---@field email_verified? boolean # Whether the contact's email address has been verified. Set to true to indicate you have verified the...
 ---@field external_id? string # A unique identifier for the contact which is given to Intercom
 ---@field last_seen_at? integer # (Unix timestamp in seconds) The time when the contact was last seen (either where the Intercom Messenger...
 ---@field name? string # The contacts name
----@field owner_id? integer # The id of an admin that has been assigned account ownership of the contact
+---@field owner_id? string # The id of an admin that has been assigned account ownership of the contact
 ---@field phone? string # The contacts phone
 ---@field role? string # The role of the contact.
 ---@field signed_up_at? integer # (Unix timestamp in seconds) The time specified for when a contact signed up.
@@ -732,25 +1232,81 @@
 
 --- You can add an Content Import Source to your Fin Content Library.
 ---@class intercom.CreateContentImportSourceRequest
+---@field audience_ids? integer|integer[] # The unique identifiers for the audiences to associate with this content import source. Can be a single...
 ---@field status? "active"|"deactivated" # The status of the content import source.
 ---@field sync_behavior? "api" # If you intend to create or update External Pages via the API, this should be set to `api`.
 ---@field url? string # The URL of the content import source.
+
+--- Create Conversation Attribute Request (Boolean)
+---@alias intercom.CreateConversationAttributeBooleanRequest table
+
+--- Create Conversation Attribute Request (Datetime)
+---@alias intercom.CreateConversationAttributeDatetimeRequest table
+
+--- Create Conversation Attribute Request (Decimal)
+---@alias intercom.CreateConversationAttributeDecimalRequest table
+
+--- Create Conversation Attribute Request (Files)
+---@alias intercom.CreateConversationAttributeFilesRequest table
+
+--- Create Conversation Attribute Request (Integer)
+---@alias intercom.CreateConversationAttributeIntegerRequest table
+
+--- Create Conversation Attribute Request (List)
+---@alias intercom.CreateConversationAttributeListRequest table
+
+--- Payload for adding a new option to a list-type conversation attribute.
+---@class intercom.CreateConversationAttributeOptionRequest
+---@field label? string # The label for the new option.
+
+--- Create Conversation Attribute Request (Relationship)
+---@alias intercom.CreateConversationAttributeRelationshipRequest table
+
+--- Payload for creating a new conversation attribute.
+---@alias intercom.CreateConversationAttributeRequest intercom.CreateConversationAttributeStringRequest|intercom.CreateConversationAttributeIntegerRequest|intercom.CreateConversationAttributeListRequest|intercom.CreateConversationAttributeDecimalRequest|intercom.CreateConversationAttributeBooleanRequest|intercom.CreateConversationAttributeDatetimeRequest|intercom.CreateConversationAttributeRelationshipRequest|intercom.CreateConversationAttributeFilesRequest
+
+--- Create Conversation Attribute Request Base
+---@class intercom.CreateConversationAttributeRequestBase
+---@field data_type? "string"|"integer"|"list"|"decimal"|"boolean"|"datetime"|"relationship"|"files" # The data type of the attribute. Allowed types: string, integer, list, decimal, boolean, datetime,...
+---@field description? string # Readable description of the attribute.
+---@field name? string # Name of the attribute.
+---@field required? boolean # Whether this attribute is required.
+---@field visible_to_team_ids? string[] # Team IDs that can see this attribute. Empty array means all teams.
+
+--- Create Conversation Attribute Request (String)
+---@alias intercom.CreateConversationAttributeStringRequest table
 
 --- Conversations are how you can communicate with users in Intercom. They are created when a contact replies...
 ---@class intercom.CreateConversationRequest
 ---@field attachment_urls? string[] # A list of image URLs that will be added as attachments. You can include up to 10 URLs.
 ---@field body? string # The content of the message. HTML is not supported.
+---@field brand_id? string # The unique identifier of the brand to associate with this conversation.
 ---@field created_at? integer # The time the conversation was created as a UTC Unix timestamp. If not provided, the current time will be...
 ---@field from? table
 ---@field subject? string # The title of the email. Only applicable if the message type is email.
 
 ---@class intercom.CreateDataAttributeRequest
----@field data_type? "string"|"integer"|"float"|"boolean"|"datetime"|"date" # The type of data stored for this attribute.
 ---@field description? string # The readable description you see in the UI for the attribute.
 ---@field messenger_writable? boolean # Can this attribute be updated by the Messenger
 ---@field model? "contact"|"company" # The model that the data attribute belongs to.
 ---@field name? string # The name of the data attribute.
----@field options? string[] # To create list attributes. Provide a set of hashes with `value` as the key of the options you want to...
+
+--- You can create a data connector by providing the required parameters.
+---@class intercom.CreateDataConnectorRequest
+---@field audiences? ("leads"|"users"|"visitors")[] # The user types this connector is available for.
+---@field body? string # The request body template. Supports template variables.
+---@field bypass_authentication? boolean # Whether authentication is bypassed entirely (public endpoint). Defaults to false.
+---@field customer_authentication? boolean # Whether the connector requires customer authentication before executing. Defaults to false.
+---@field data_inputs? table[] # Input parameters accepted by the connector.
+---@field description? string # A description of what this data connector does.
+---@field direct_fin_usage? boolean # Whether the connector is used directly by Fin (true) or only in workflows (false). Defaults to false.
+---@field headers? table[] # HTTP headers to include in the request.
+---@field http_method? "get"|"post"|"put"|"delete"|"patch" # The HTTP method used when calling the external API.
+---@field mock_response? table<string, any> # A sample JSON response from the external API. Auto-generates `response_fields` and sets...
+---@field name? string # The name of the data connector.
+---@field token_ids? string[] # IDs of authentication tokens to attach to this data connector.
+---@field url? string # The URL of the external API endpoint. Supports template variables like `{{order_id}}`.
+---@field validate_missing_attributes? boolean # Whether to validate that all required data inputs have values before executing.
 
 ---@class intercom.CreateDataEventRequest
 ---@field created_at? integer # The time the event occurred as a UTC Unix timestamp
@@ -781,16 +1337,51 @@
 ---@field title? string # The title of the external page.
 ---@field url? string # The URL of the external page. This will be used by Fin to link end users to the page it based its answer...
 
+--- You can create a help center redirect.
+---@class intercom.CreateHelpCenterRedirectRequest
+---@field from_url? string # The source URL to redirect. Must be an absolute URL within the help center's URL space.
+---@field locale? string # The locale of the target translation (e.g. `en`, `fr`). For article targets this selects the...
+---@field target_id? string # The unique identifier of the target article or collection. The target must be a member of the help center.
+---@field target_type? "article"|"collection" # The type of the redirect target.
+
+--- You can create an Internal Article
+---@class intercom.CreateInternalArticleRequest
+---@field ai_chatbot_availability? boolean # Whether the internal article should be available for AI Chatbot (Fin). Defaults to false.
+---@field ai_copilot_availability? boolean # Whether the internal article should be available for AI Copilot. Defaults to false.
+---@field ai_sales_agent_availability? boolean # Whether the internal article should be available for AI Sales Agent. Defaults to false.
+---@field audience_ids? integer[] # The list of audience IDs to target this internal article to for Fin AI Agent. Pass an empty array or omit...
+---@field author_id? integer # The id of the author of the article.
+---@field body? string # The content of the article in HTML. Mutually exclusive with `body_markdown`.
+---@field body_markdown? string # The content of the article in markdown. An alternative to `body` — you can provide content as markdown...
+---@field owner_id? integer # The id of the owner of the article.
+---@field title? string # The title of the article.
+
 --- You can create a message
 ---@class intercom.CreateMessageRequest
+---@field bcc? intercom.Recipient|intercom.Recipient[]
 ---@field body? string # The content of the message. HTML and plaintext are supported.
+---@field cc? intercom.Recipient|intercom.Recipient[]
 ---@field create_conversation_without_contact_reply? boolean # Whether a conversation should be opened in the inbox for the message without the contact replying....
 ---@field created_at? integer # The time the message was created. If not provided, the current time will be used.
 ---@field from? table # The sender of the message. If not provided, the default sender will be used.
----@field message_type? "in_app"|"email" # The kind of message being created. Values: `in_app` or `email`.
+---@field message_type? "in_app"|"email"|"whatsapp" # The kind of message being created. Values: `in_app`, `email` or `whatsapp`.
 ---@field subject? string # The title of the email.
 ---@field template? string # The style of the outgoing message. Possible values `plain` or `personal`.
----@field to? table # The sender of the message. If not provided, the default sender will be used.
+---@field to? intercom.Recipient|intercom.Recipient[]
+
+--- The request payload for creating an office hours exception. Omit `time_intervals` when `exception_type` is...
+---@class intercom.CreateOfficeHoursExceptionRequest
+---@field exception_date? string # The date the exception applies to, in `YYYY-MM-DD` format.
+---@field exception_type? "closed"|"custom_hours" # The type of exception.
+---@field name? string # An optional name for the exception.
+---@field recurring_annually? boolean # Whether the exception repeats every year on the same date.
+---@field time_intervals? intercom.OfficeHoursTimeInterval[] # The open intervals for the exception date. Required for `custom_hours`; omit for `closed`.
+
+--- The request payload for creating an office hours schedule.
+---@class intercom.CreateOfficeHoursScheduleRequest
+---@field name? string # The name of the office hours schedule.
+---@field time_intervals? intercom.OfficeHoursTimeInterval[] # The open intervals for the schedule. `start_minute` and `end_minute` must be on a 15-minute boundary.
+---@field time_zone_name? string # The IANA time zone the schedule's hours are evaluated in.
 
 --- You can create or update a Company
 ---@class intercom.CreateOrUpdateCompanyRequest
@@ -802,7 +1393,15 @@
 ---@field plan? string # The name of the plan you have associated with the company.
 ---@field remote_created_at? integer # The time the company was created by you.
 ---@field size? integer # The number of employees in this company.
+---@field update_last_request_at? boolean # Set to true to update the company's last seen time to now.
 ---@field website? string # The URL for this company's website. Please note that the value specified here is not validated. Accepts...
+
+--- Payload to create or update a Custom Object instance
+---@class intercom.CreateOrUpdateCustomObjectInstanceRequest
+---@field custom_attributes? table<string, string> # The custom attributes which are set for the Custom Object instance.
+---@field external_created_at? integer # The time when the Custom Object instance was created in the external system it originated from.
+---@field external_id? string # A unique identifier for the Custom Object instance in the external system it originated from.
+---@field external_updated_at? integer # The time when the Custom Object instance was last updated in the external system it originated from.
 
 --- You can create or update an existing tag.
 ---@class intercom.CreateOrUpdateTagRequest
@@ -819,8 +1418,10 @@
 
 --- You can create a Ticket
 ---@class intercom.CreateTicketRequest
+---@field assignment? table
 ---@field company_id? string # The ID of the company that the ticket is associated with. The unique identifier for the company which is...
 ---@field contacts? table[] # The list of contacts (users or leads) affected by this ticket. Currently only one is allowed
+---@field conversation_to_link_id? string # The ID of the conversation you want to link to the ticket. Here are the valid ways of linking two tickets:
 ---@field created_at? integer # The time the ticket was created. If not provided, the current time will be used.
 ---@field ticket_attributes? intercom.TicketRequestCustomAttributes
 ---@field ticket_type_id? string # The ID of the type of ticket you want to create
@@ -854,6 +1455,14 @@
 ---@field total_pages? integer # Total number of pages
 ---@field type? "pages" # the type of object `pages`.
 
+--- Contains details about final status of the completed action for conversation part type...
+---@class intercom.CustomActionFinished
+---@field action? table
+
+--- Contains details about name of the action that was initiated for conversation part type...
+---@class intercom.CustomActionStarted
+---@field action? table
+
 --- An object containing the different custom attributes associated to the conversation as key-value pairs....
 ---@class intercom.CustomAttributes
 
@@ -868,14 +1477,27 @@
 ---@field type? string # The identifier of the custom object type that defines the structure of the custom object instance.
 ---@field updated_at? integer # The time the attribute was last updated as a UTC Unix timestamp
 
+--- deleted custom object instance object
+---@class intercom.CustomObjectInstanceDeleted
+---@field deleted? boolean # Whether the Custom Object instance is deleted or not.
+---@field id? string # The Intercom defined id representing the Custom Object instance.
+---@field object? string # The unique identifier of the Custom Object type that defines the structure of the Custom Object instance.
+
 --- The list of associated custom object instances for a given reference attribute on the parent object.
 ---@class intercom.CustomObjectInstanceList
 ---@field instances? intercom.CustomObjectInstance[] # The list of associated custom object instances for a given reference attribute on the parent object.
 ---@field type? string
 
+--- A paginated list of custom object instances.
+---@class intercom.CustomObjectInstancesPaginatedList
+---@field data? intercom.CustomObjectInstance[] # An array of Custom Object Instance objects.
+---@field pages? intercom.PagesLink
+---@field total_count? integer # A count of the total number of custom object instances.
+---@field type? "list" # The type of the object - `list`.
+
 ---@alias intercom.CustomerRequest table
 
---- Data Attributes are metadata used to describe your contact, company and conversation models. These include...
+--- Data Attributes are metadata used to describe your contact and company models. These include standard and...
 ---@class intercom.DataAttribute
 ---@field admin_id? string # Teammate who created the attribute. Only applicable to CDAs
 ---@field api_writable? boolean # Can this attribute be updated through API
@@ -895,10 +1517,88 @@
 ---@field ui_writable? boolean # Can this attribute be updated in the UI
 ---@field updated_at? integer # The time the attribute was last updated as a UTC Unix timestamp
 
---- A list of all data attributes belonging to a workspace for contacts, companies or conversations.
+--- A list of all data attributes belonging to a workspace for contacts or companies.
 ---@class intercom.DataAttributeList
 ---@field data? intercom.DataAttribute[] # A list of data attributes
 ---@field type? "list" # The type of the object
+
+--- A data connector allows you to make HTTP requests to external APIs from Intercom workflows and AI agents.
+---@class intercom.DataConnector
+---@field created_at? string # The time the data connector was created.
+---@field created_by_admin_id? string # The ID of the admin who created this data connector.
+---@field description? string # A description of what this data connector does.
+---@field direct_fin_usage? boolean # Whether this data connector is assigned to Fin for direct usage.
+---@field execution_results_url? string # The URL path to fetch execution results for this connector.
+---@field http_method? "get"|"post"|"put"|"delete"|"patch" # The HTTP method used by the data connector.
+---@field id? string # The unique identifier for the data connector.
+---@field name? string # The name of the data connector.
+---@field state? "draft"|"live" # The current state of the data connector.
+---@field type? "data_connector" # The type of object - `data_connector`.
+---@field updated_at? string # The time the data connector was last updated.
+---@field updated_by_admin_id? string # The ID of the admin who last updated this data connector.
+
+--- Full detail view of a data connector, returned by `GET /data_connectors/{id}`.
+---@class intercom.DataConnectorDetail
+---@field audiences? ("users"|"leads"|"visitors")[] # The audience types this connector targets.
+---@field body? string # The request body template. Supports template variables.
+---@field bypass_authentication? boolean # Whether authentication is bypassed for this connector.
+---@field client_function_name? string # The name of the client-side function, if applicable.
+---@field client_function_timeout_ms? integer # Timeout in milliseconds for the client function, if applicable.
+---@field configuration_response_type? "test_response_type"|"mock_response_type" # The expected response format from the connector.
+---@field created_at? string # The time the data connector was created.
+---@field created_by_admin_id? string # The ID of the admin who created this connector.
+---@field customer_authentication? boolean # Whether OTP authentication is enabled for this connector.
+---@field data_inputs? table[] # The input parameters accepted by this data connector.
+---@field data_transformation_type? "full_access"|"redacted_access"|"code_block_transformation" # The type of data transformation applied to the response.
+---@field description? string # A description of what this data connector does.
+---@field direct_fin_usage? boolean # Whether this connector is used directly by Fin.
+---@field execution_results_url? string # The URL path to fetch execution results for this connector.
+---@field execution_type? "server_side"|"client_side" # How the connector executes.
+---@field headers? table[] # HTTP headers for the request. Header values are always redacted as `"****"` in responses.
+---@field http_method? "get"|"post"|"put"|"delete"|"patch" # The HTTP method used by the data connector.
+---@field id? string # The unique identifier for the data connector.
+---@field name? string # The name of the data connector.
+---@field object_mappings? table[] # Mappings from connector response objects to Intercom objects.
+---@field response_fields? table[] # The fields returned in the connector response.
+---@field state? "draft"|"live" # The current state of the data connector.
+---@field token_ids? string[] # IDs of authentication tokens associated with this connector.
+---@field type? "data_connector" # The type of object - `data_connector`.
+---@field updated_at? string # The time the data connector was last updated.
+---@field updated_by_admin_id? string # The ID of the admin who last updated this connector.
+---@field url? string # The URL of the external API endpoint. Supports template variables like `{{order_id}}`.
+---@field validate_missing_attributes? boolean # Whether to validate missing attributes before execution.
+
+--- An execution result from a data connector HTTP request.
+---@class intercom.DataConnectorExecutionResult
+---@field conversation_id? string # The conversation associated with this execution, if any.
+---@field created_at? string # The time the execution occurred.
+---@field data_connector_id? string # The unique identifier of the data connector that produced this result.
+---@field error_message? string # A human-readable error message. Query parameters, userinfo, and fragments in URLs are redacted.
+---@field error_type? "request_configuration_error"|"faraday_error"|"3rd_party_error"|"response_mapping_error"|"token_refresh_error"|"fin_action_response_formatting_error"|"fin_action_identity_verification_error"|"email_verification_error"|"non_fin_standalone_action_identity_verification_error"|"request_validation_error"|"client_side_action_error" # The type of error that occurred, if any.
+---@field execution_time_ms? integer # The execution time in milliseconds.
+---@field http_method? "get"|"post"|"put"|"delete"|"patch" # The HTTP method used for the request.
+---@field http_status? integer # The HTTP status code returned by the external API.
+---@field id? string # The unique identifier for the execution result.
+---@field raw_response_body? string # The raw (unmapped) response body.
+---@field request_body? string # The request body sent to the external API.
+---@field request_url? string # The request URL. Query parameters, userinfo, and fragments are redacted.
+---@field response_body? string # The response body from the external API.
+---@field source_id? string # The identifier of the source that triggered this execution.
+---@field source_type? "custom_bot"|"inbound_custom_bot"|"button_custom_bot"|"answer"|"workflow"|"saved_reply"|"triggerable_custom_bot"|"inbox"|"fin" # The type of source that triggered this execution.
+---@field success? boolean # Whether the execution was successful.
+---@field type? "data_connector.execution" # The type of object - `data_connector.execution`.
+
+--- A paginated list of data connector execution results.
+---@class intercom.DataConnectorExecutionResultList
+---@field data? intercom.DataConnectorExecutionResult[] # An array of execution result objects.
+---@field pages? table # Pagination information.
+---@field type? "list" # The type of object - `list`.
+
+--- A paginated list of data connectors.
+---@class intercom.DataConnectorList
+---@field data? intercom.DataConnector[] # An array of data connector objects.
+---@field pages? table # Pagination information.
+---@field type? "list" # The type of object - `list`.
 
 --- Data events are used to notify Intercom of changes to your data.
 ---@class intercom.DataEvent
@@ -937,7 +1637,7 @@
 ---@class intercom.DataExport
 ---@field download_expires_at? string # The time after which you will not be able to access the data.
 ---@field download_url? string # The location where you can download your data.
----@field job_identfier? string # The identifier for your job.
+---@field job_identifier? string # The identifier for your job.
 ---@field status? "pending"|"in_progress"|"failed"|"completed"|"no_data"|"canceled" # The current state of your job.
 
 --- A CSV output file
@@ -989,6 +1689,38 @@
 ---@field id? string # The unique identifier for the company which is given by Intercom.
 ---@field object? "company" # The type of object which was deleted. - `company`
 
+--- A deleted conversation record containing its ID, metrics retained status and deletion timestamp.
+---@class intercom.DeletedConversationItem
+---@field deleted_at? integer # The time when the conversation was deleted.
+---@field id? string # The ID of the deleted conversation.
+---@field metrics_retained? boolean # Whether reporting metrics are retained for this conversation ID
+---@field type? string # String representing the object's type. Always has the value `conversation`.
+
+--- A paginated list of deleted conversation IDs.
+---@class intercom.DeletedConversationList
+---@field conversations? intercom.DeletedConversationItem[] # The list of deleted conversation IDs.
+---@field pages? intercom.PagesLink
+---@field total_count? integer # Total number of items available.
+---@field type? string # String representing the object's type. Always has the value `conversations.list`.
+
+--- Response returned when a data connector is deleted.
+---@class intercom.DeletedDataConnectorObject
+---@field deleted? boolean # Whether the data connector was deleted successfully.
+---@field id? string # The unique identifier for the data connector.
+---@field object? "data_connector" # The type of object which was deleted.
+
+--- Response returned when a redirect is deleted.
+---@class intercom.DeletedHelpCenterRedirectObject
+---@field deleted? boolean # Whether the redirect was deleted successfully or not.
+---@field id? string # The unique identifier for the redirect which you provided in the URL.
+---@field object? "help_center_redirect" # The type of object which was deleted. - `help_center_redirect`
+
+--- Response returned when an object is deleted
+---@class intercom.DeletedInternalArticleObject
+---@field deleted? boolean # Whether the internal article was deleted successfully or not.
+---@field id? string # The unique identifier for the internal article which you provided in the URL.
+---@field object? "internal_article" # The type of object which was deleted. - internal_article
+
 --- Response returned when an object is deleted
 ---@class intercom.DeletedObject
 ---@field deleted? boolean # Whether the news item was deleted successfully or not.
@@ -998,11 +1730,44 @@
 ---@class intercom.DetachContactFromConversationRequest
 ---@field admin_id? string # The `id` of the admin who is performing the action.
 
+--- Contains data for an email address header for a conversation part that was sent as an email.
+---@class intercom.EmailAddressHeader
+---@field email_address? string # The email address
+---@field name? string # The name associated with the email address
+---@field type? string # The type of email address header
+
+--- A list of email settings
+---@class intercom.EmailList
+---@field data? intercom.EmailSetting[]
+---@field type? string # The type of object
+
+--- Contains metadata if the message was sent as an email
+---@class intercom.EmailMessageMetadata
+---@field email_address_headers? intercom.EmailAddressHeader[] # A list of an email address headers.
+---@field message_id? string # The unique identifier for the email message as specified in the Message-ID header
+---@field subject? string # The subject of the email
+
+--- Represents a sender email address configuration
+---@class intercom.EmailSetting
+---@field brand_id? string # Associated brand identifier
+---@field created_at? integer # Unix timestamp of creation
+---@field domain? string # Domain portion of the email address
+---@field email? string # Full sender email address
+---@field forwarded_email_last_received_at? integer # Unix timestamp of last forwarded email received (null if never)
+---@field forwarding_enabled? boolean # Whether email forwarding is active
+---@field id? string # Unique email setting identifier
+---@field type? string # The type of object
+---@field updated_at? integer # Unix timestamp of last modification
+---@field verified? boolean # Whether the email address has been verified
+
 --- The API will return an Error List for a failed request, which will contain one or more Error objects.
 ---@class intercom.Error
 ---@field errors? table[] # An array of one or more error objects
 ---@field request_id? string
 ---@field type? string # The type is error.list
+
+--- Event details of Workflow & actions
+---@alias intercom.EventDetails intercom.ConversationAttributeUpdatedByWorkflow|intercom.ConversationAttributeUpdatedByAdmin|intercom.ConversationAttributeUpdatedByUser|intercom.CustomActionStarted|intercom.CustomActionFinished|intercom.OperatorWorkflowEvent
 
 --- External pages that you have added to your Fin Content Library.
 ---@class intercom.ExternalPage
@@ -1038,6 +1803,75 @@
 ---@field type? string
 ---@field url? string # The url of the file. This is a temporary URL and will expire after 30 minutes.
 ---@field width? integer # The width of the file in pixels, if applicable
+
+--- An attachment object representing a file or URL attachment included with a message.
+---@class intercom.FinAgentAttachment
+---@field content_type? string # The MIME type of the file. Required when type is 'file'.
+---@field data? string # Base64-encoded file data. Required when type is 'file'.
+---@field name? string # The name of the file. Required when type is 'file'.
+---@field type? "url"|"file" # The type of attachment.
+---@field url? string # The URL of the attachment. Required when type is 'url'. Must be publicly accessible.
+
+--- Contains error details if any user or conversation attribute updates failed.
+---@class intercom.FinAgentAttributeErrors
+---@field conversation? table # Conversation-related attribute errors.
+---@field user? table # User-related attribute errors.
+
+--- Metadata about the conversation, including history and attributes.
+---@class intercom.FinAgentConversationMetadata
+---@field attributes? table<string, any> # A hash of attributes associated with the conversation.
+---@field history? intercom.FinAgentMessage[] # An array of previous messages in the conversation before Fin is initialized.
+
+--- Event fired when Fin asks the user to rate the conversation.
+---@class intercom.FinAgentCsatRequestedEvent
+---@field conversation_id? string # The ID of the conversation.
+---@field created_at_ms? string # The timestamp the event was created at, with millisecond precision.
+---@field csat? table # The rating survey to present to the user.
+---@field event_name? "csat_requested" # The name of the event.
+---@field user_id? string # The ID of the user.
+
+--- A message exchanged within a Fin Agent conversation.
+---@class intercom.FinAgentMessage
+---@field author? "user"|"agent"|"fin" # The author that created the message.
+---@field body? string # The body of the message. Accepts both plain text and HTML format.
+---@field timestamp? string # The timestamp when the message was created.
+---@field timestamp_ms? string # The timestamp when the message was created, with millisecond precision.
+
+--- Event fired when Fin replies to a user.
+---@class intercom.FinAgentRepliedEvent
+---@field conversation_id? string # The ID of the conversation.
+---@field created_at_ms? string # The timestamp the event was created at, with millisecond precision.
+---@field event_name? "fin_replied" # The name of the event.
+---@field message? table # Fin's answer to the user's query.
+---@field status? "replying"|"awaiting_user_reply" # Fin's current status.
+---@field stream_id? string # Optional. Present when the reply was generated via streaming.
+---@field user_id? string # The ID of the user.
+
+--- SSE-only event fired during streaming reply generation.
+---@class intercom.FinAgentReplyChunkEvent
+---@field chunk_index? integer # 0-based counter for this chunk within the stream. Contiguous.
+---@field chunk_text? string # The full accumulated plain text of Fin's answer so far.
+---@field conversation_id? string # The ID of the conversation.
+---@field created_at_ms? string # The timestamp the event was created at, with millisecond precision.
+---@field event_name? "fin_reply_chunk" # The name of the event.
+---@field status? "replying" # Fin's current status (always 'replying' for this event).
+---@field stream_id? string # A unique identifier for this streaming response.
+
+--- Event fired when Fin's status changes during a conversation.
+---@class intercom.FinAgentStatusUpdatedEvent
+---@field conversation_id? string # The ID of the conversation.
+---@field created_at_ms? string # The timestamp the event was created at, with millisecond precision.
+---@field event_name? "fin_status_updated" # The name of the event.
+---@field reason? string # Optional. A human-readable explanation of why the conversation was escalated.
+---@field status? "awaiting_user_reply"|"escalated"|"resolved"|"complete" # Fin's current status.
+---@field user_id? string # The ID of the user.
+
+--- A user object representing the user in a Fin Agent conversation.
+---@class intercom.FinAgentUser
+---@field attributes? table<string, any> # A hash of attributes associated with the user.
+---@field email? string # The email of the user.
+---@field id? string # The ID of the user. This value will be used to uniquely identify the user
+---@field name? string # The name of the user.
 
 --- The Content of a Group.
 ---@class intercom.GroupContent
@@ -1086,13 +1920,26 @@
 ---@field ["zh-CN"] intercom.GroupContent # The content of the group in Chinese (China)
 ---@field ["zh-TW"] intercom.GroupContent # The content of the group in Chinese (Taiwan)
 
+--- A pause or resume event for a conversation
+---@class intercom.HandlingEvent
+---@field reason? string # Optional reason for the event (e.g., "Paused", "Away")
+---@field teammate? intercom.TeammateReference
+---@field timestamp? string # ISO8601 timestamp when the event occurred
+---@field type? "paused"|"resumed" # The type of handling event
+
+--- A list of handling events for a conversation
+---@class intercom.HandlingEventList
+---@field handling_events? intercom.HandlingEvent[] # Array of handling events
+
 --- Help Centers contain collections
 ---@class intercom.HelpCenter
 ---@field created_at? integer # The time when the Help Center was created.
 ---@field custom_domain? string # Custom domain configured for the help center
+---@field default? boolean # Whether this help center is the default for the workspace.
 ---@field display_name? string # The display name of the Help Center only seen by teammates.
 ---@field id? string # The unique identifier for the Help Center which is given by Intercom.
 ---@field identifier? string # The identifier of the Help Center. This is used in the URL of the Help Center.
+---@field locales? string[] # The locales in which the help center is available.
 ---@field updated_at? integer # The time when the Help Center was last updated.
 ---@field url? string # The URL for the help center, if you have a custom domain then this will show the URL using the custom domain.
 ---@field website_turned_on? boolean # Whether the Help Center is turned on or not. This is controlled in your Help Center settings.
@@ -1103,8 +1950,77 @@
 ---@field data? intercom.HelpCenter[] # An array of Help Center objects
 ---@field type? "list" # The type of the object - `list`.
 
+--- A redirect maps a source URL (`from_url`) to an article or collection within a
+---@class intercom.HelpCenterRedirect
+---@field created_at? integer # The time the redirect was created as a UTC Unix timestamp.
+---@field from_url? string # The source URL that is redirected. An absolute URL within the help center's URL space.
+---@field help_center_id? string # The unique identifier for the help center the redirect belongs to.
+---@field id? string # The unique identifier for the redirect.
+---@field locale? string # The locale of the redirect's target. For article targets this is the bound translation's locale, which may...
+---@field target_id? string # The unique identifier of the target article or collection. For article targets this is the Article ID.
+---@field target_type? "article"|"collection" # The type of the redirect target.
+---@field type? "help_center_redirect" # The type of the object - `help_center_redirect`.
+---@field updated_at? integer # The time the redirect was last updated as a UTC Unix timestamp.
+
+--- This will return a list of redirects for the help center.
+---@class intercom.HelpCenterRedirectList
+---@field data? intercom.HelpCenterRedirect[] # An array of help center redirect objects.
+---@field pages? intercom.CursorPages
+---@field total_count? integer # A count of the total number of redirects.
+---@field type? "list" # The type of the object - `list`.
+
 --- Intercom API version.</br>By default, it's equal to the version set in the app package.
 ---@alias intercom.IntercomVersion string
+
+--- The Internal Articles API is a central place to gather all information and take actions on your internal...
+---@alias intercom.InternalArticle intercom.InternalArticleListItem
+
+--- This will return a list of internal articles for the App.
+---@class intercom.InternalArticleList
+---@field data? intercom.InternalArticleListItem[] # An array of Internal Article objects
+---@field pages? intercom.CursorPages
+---@field total_count? integer # A count of the total number of internal articles.
+---@field type? "list" # The type of the object - `list`.
+
+--- The data returned about your internal articles when you list them.
+---@class intercom.InternalArticleListItem
+---@field ai_chatbot_availability? boolean # Whether the internal article is available for AI Chatbot (Fin).
+---@field ai_copilot_availability? boolean # Whether the internal article is available for AI Copilot.
+---@field ai_sales_agent_availability? boolean # Whether the internal article is available for AI Sales Agent.
+---@field audience_ids? integer[] # The list of audience IDs this internal article is targeted to for Fin AI Agent. Empty array means no...
+---@field author_id? integer # The id of the author of the article.
+---@field body? string # The body of the article in HTML.
+---@field body_markdown? string # The body of the article in markdown.
+---@field created_at? integer # The time when the article was created.
+---@field id? string # The unique identifier for the article which is given by Intercom.
+---@field locale? string # The default locale of the article.
+---@field owner_id? integer # The id of the owner of the article.
+---@field title? string # The title of the article.
+---@field type? "internal_article" # The type of object - `internal_article`.
+---@field updated_at? integer # The time when the article was last updated.
+
+--- The results of an Internal Article search
+---@class intercom.InternalArticleSearchResponse
+---@field data? table # An object containing the results of the search.
+---@field pages? intercom.CursorPages
+---@field total_count? integer # The total number of Internal Articles matching the search query
+---@field type? "list" # The type of the object - `list`.
+
+--- IP allowlist settings for the workspace.
+---@class intercom.IpAllowlist
+---@field enabled? boolean # Whether the IP allowlist is enabled for the workspace.
+---@field ip_allowlist? string[] # List of allowed IP addresses and/or IP ranges in CIDR notation.
+---@field type? string # String representing the object's type. Always has the value `ip_allowlist`.
+
+--- Jobs are tasks that are processed asynchronously by the Intercom system after being enqueued via the API....
+---@class intercom.Jobs
+---@field id? string # The id of the job that's currently being processed or has completed.
+---@field resource_id? string # The id of the resource created during job execution (e.g. ticket id)
+---@field resource_type? string # The type of resource created during job execution.
+---@field resource_url? string # The url of the resource created during job exeuction. Use this url to fetch the resource.
+---@field status? "pending"|"success"|"failed" # The status of the job execution.
+---@field type? "job" # The type of the object
+---@field url? string # API endpoint URL to check the job status.
 
 --- A linked conversation or ticket.
 ---@class intercom.LinkedObject
@@ -1119,10 +2035,48 @@
 ---@field total_count? integer # The total number of linked objects.
 ---@field type? "list" # Always list.
 
+--- A macro is a pre-defined response template (saved reply) that can be used to quickly reply to conversations.
+---@class intercom.Macro
+---@field available_on? ("inbox"|"messenger")[] # Where the macro is available for use.
+---@field body? string # The body of the macro in HTML format with placeholders transformed to XML-like format.
+---@field body_text? string # The plain text version of the macro body with original Intercom placeholder format.
+---@field created_at? string # The time the macro was created in ISO 8601 format.
+---@field id? string # The unique identifier for the macro.
+---@field name? string # The name of the macro.
+---@field type? "macro" # String representing the object's type. Always has the value `macro`.
+---@field updated_at? string # The time the macro was last updated in ISO 8601 format.
+---@field visible_to? "everyone"|"specific_teams" # Who can view this macro.
+---@field visible_to_team_ids? string[] # The team IDs that can view this macro when visible_to is set to specific_teams.
+
+--- A paginated list of macros (saved replies) in the workspace.
+---@class intercom.MacroList
+---@field data? intercom.Macro[] # The list of macro objects
+---@field pages? table # Pagination information
+---@field type? "list" # Always list
+
 --- Merge contact data.
 ---@class intercom.MergeContactsRequest
 ---@field from? string # The unique identifier for the contact to merge away from. Must be a lead.
 ---@field into? string # The unique identifier for the contact to merge into. Must be a user.
+---@field skip_duplicate_validation? boolean # Set to `true` to merge two contacts that are not duplicates (they share no matching email or phone).
+
+--- Payload to merge a secondary conversation into a primary conversation.
+---@class intercom.MergeConversationsRequest
+---@field merge_into_conversation_id? integer # The ID of the primary (target) conversation to merge into.
+
+--- A record of a contact that was merged into another contact.
+---@class intercom.MergeHistoryItem
+---@field merged_at? integer # (Unix timestamp in seconds) The time when the merge occurred.
+---@field source_contact_id? string # The Intercom ID of the contact that was merged into this contact.
+---@field source_contact_role? "lead"|"user" # The role of the contact that was merged in.
+---@field type? string # The type of object.
+
+--- A paginated list of merge history entries for a contact.
+---@class intercom.MergeHistoryList
+---@field data? intercom.MergeHistoryItem[] # An array of merge history entries.
+---@field has_more? boolean # Whether there are more results to fetch.
+---@field next_cursor? string # A cursor to pass as the `cursor` query parameter to fetch the next page of results. Absent when there are...
+---@field type? "list" # The type of object.
 
 --- Message are how you reach out to contacts in Intercom. They are created when an admin sends an outbound...
 ---@class intercom.Message
@@ -1134,13 +2088,12 @@
 ---@field subject? string # The subject of the message. Only present if message_type: email.
 ---@field type? string # The type of the message
 
+---@class intercom.Metadata
+
 --- Search using Intercoms Search APIs with more than one filter.
 ---@class intercom.MultipleFilterSearchRequest
 ---@field operator? "AND"|"OR" # An operator to allow boolean inspection between multiple fields.
----@field value? intercom.MultipleOrSingleFilterSearchRequest[]
-
---- Multiple or Single Filter Search Request
----@alias intercom.MultipleOrSingleFilterSearchRequest intercom.MultipleFilterSearchRequest|intercom.SingleFilterSearchRequest
+---@field value? intercom.MultipleFilterSearchRequest[]|intercom.SingleFilterSearchRequest[]
 
 --- A News Item is a content type in Intercom enabling you to announce product updates, company news,...
 ---@class intercom.NewsItem
@@ -1183,26 +2136,72 @@
 ---@field newsfeed_id? integer # The unique identifier for the newsfeed which is given by Intercom. Publish dates cannot be in the future,...
 ---@field published_at? integer # Publish date of the news item on the newsfeed, use this field if you want to set a publish date in the...
 
---- Notes allow you to annotate and comment on your contacts.
+--- Notes allow you to annotate and comment on your contacts and companies. A note is attached to either a...
 ---@class intercom.Note
 ---@field author? intercom.Admin # Optional. Represents the Admin that created the note.
 ---@field body? string # The body text of the note.
+---@field company? table # Represents the company that the note was created about.
 ---@field contact? table # Represents the contact that the note was created about.
 ---@field created_at? integer # The time the note was created.
 ---@field id? string # The id of the note.
 ---@field type? string # String representing the object's type. Always has the value `note`.
 
---- A paginated list of notes associated with a contact.
+--- A paginated list of notes associated with a contact or a company.
 ---@class intercom.NoteList
 ---@field data? intercom.Note[] # An array of notes.
 ---@field pages? intercom.CursorPages
 ---@field total_count? integer # A count of the total number of notes.
 ---@field type? string # String representing the object's type. Always has the value `list`.
 
+--- An exception overrides a schedule's regular hours on a specific date, such as a public holiday.
+---@class intercom.OfficeHoursException
+---@field created_at? integer # The time the exception was created as a Unix timestamp.
+---@field exception_date? string # The date the exception applies to, in `YYYY-MM-DD` format.
+---@field exception_type? "closed"|"custom_hours" # `closed` means the workspace is closed all day; `custom_hours` replaces the regular hours with...
+---@field id? string # The unique identifier for the office hours exception.
+---@field name? string # An optional name for the exception.
+---@field office_hours_schedule_id? string # The unique identifier for the schedule this exception belongs to.
+---@field recurring_annually? boolean # Whether the exception repeats every year on the same date.
+---@field time_intervals? intercom.OfficeHoursTimeInterval[] # The open intervals for the exception date. `null` when `exception_type` is `closed`.
+---@field type? string # The type of the object - always `office_hours_exception`.
+---@field updated_at? integer # The time the exception was last updated as a Unix timestamp.
+
+--- A list of office hours exceptions.
+---@class intercom.OfficeHoursExceptionList
+---@field data? intercom.OfficeHoursException[] # An array of office hours exceptions.
+---@field type? string # The type of the object - always `office_hours_exception.list`.
+
+--- An office hours schedule defines the recurring weekly hours during which the workspace is open.
+---@class intercom.OfficeHoursSchedule
+---@field created_at? integer # The time the schedule was created as a Unix timestamp.
+---@field id? string # The unique identifier for the office hours schedule.
+---@field name? string # The name of the office hours schedule.
+---@field time_intervals? intercom.OfficeHoursTimeInterval[] # The open intervals that make up the weekly schedule.
+---@field time_zone_name? string # The IANA time zone the schedule's hours are evaluated in.
+---@field twenty_four_seven? boolean # Whether the schedule is open 24/7.
+---@field type? string # The type of the object - always `office_hours_schedule`.
+---@field updated_at? integer # The time the schedule was last updated as a Unix timestamp.
+
+--- A list of office hours schedules.
+---@class intercom.OfficeHoursScheduleList
+---@field data? intercom.OfficeHoursSchedule[] # An array of office hours schedules.
+---@field type? string # The type of the object - always `office_hours_schedule.list`.
+
+--- A single open interval. For schedules, `start_minute` and `end_minute` are minute offsets from the start...
+---@class intercom.OfficeHoursTimeInterval
+---@field day_of_week? integer # Derived day of the week the interval falls on (0 = Monday … 6 = Sunday). For exceptions, this is derived...
+---@field end_minute? integer # Minute the interval ends. For schedules, offset from the start of the week (Monday 00:00 = 0); for...
+---@field start_minute? integer # Minute the interval starts. For schedules, offset from the start of the week (Monday 00:00 = 0); for...
+
 --- Payload of the request to open a conversation
 ---@class intercom.OpenConversationRequest
 ---@field admin_id? string # The id of the admin who is performing the action.
 ---@field message_type? "open"
+
+--- Contains details about name of the workflow for conversation part type <code>operator_workflow_event</code>.
+---@class intercom.OperatorWorkflowEvent
+---@field event? table
+---@field workflow? table
 
 --- The majority of list resources in the API are paginated to allow clients to traverse data over multiple...
 ---@class intercom.PagesLink
@@ -1234,6 +2233,27 @@
 ---@field phone? string # Phone number in E.164 format, that has received the SMS to continue the conversation in the Messenger.
 ---@field type? "phone_call_redirect"
 
+--- A condition used to filter contacts in an audience.
+---@class intercom.Predicate
+---@field attribute? string # The attribute to filter on.
+---@field comparison? string # The comparison operator.
+---@field type? string # The type of the attribute.
+---@field value? string # The value to compare against.
+
+--- Optional body for publishing a staged article draft. On a single-language
+---@class intercom.PublishArticleDraftRequest
+---@field locales? string[] # The locales whose staged drafts should be published. Required on
+
+--- Quick Reply Option
+---@class intercom.QuickReplyOption
+---@field text? string # The text to display in this quick reply option.
+---@field uuid? string # A unique identifier for this quick reply option. This value will be available within the metadata of the...
+
+--- A recipient of a message
+---@class intercom.Recipient
+---@field id? string # The identifier for the contact which is given by Intercom.
+---@field type? "user"|"lead" # The role associated to the contact - `user` or `lead`.
+
 ---@alias intercom.RedactConversationRequest table
 
 --- reference to another object
@@ -1241,7 +2261,20 @@
 ---@field id? string
 ---@field type? string
 
+--- Register a Fin Voice call with Intercom
+---@class intercom.RegisterFinVoiceCallRequest
+---@field call_id? string # External call identifier from the call provider
+---@field data? table<string, any> # Additional metadata about the call
+---@field phone_number? string # Phone number in E.164 format for the call
+---@field source? "five9"|"zoom_phone"|"aws_connect" # Source of the call. Can be "five9", "zoom_phone", or defaults to "aws_connect"
+
 ---@alias intercom.ReplyConversationRequest intercom.ContactReplyConversationRequest|intercom.AdminReplyConversationRequest
+
+--- Data related to Sales Agent involvement in the conversation.
+---@class intercom.SalesAgent
+---@field collected_data? table<string, string> # A flat key-value map of memory fields collected by the sales agent during the conversation.
+---@field outcome? "qualified"|"disqualified"|"product_discovery"|"escalated_to_support"|"spam" # The fixed outcome of the sales agent interaction, used for billing and tracking.
+---@field routing_outcome? string # The identifier of the user-defined routing outcome selected by the sales agent.
 
 --- Search using Intercoms Search APIs.
 ---@class intercom.SearchRequest
@@ -1264,11 +2297,24 @@
 ---@field segments? intercom.Segment[] # A list of Segment objects
 ---@field type? "segment.list" # The type of the object
 
+--- A paginated list of side conversations for a conversation.
+---@class intercom.SideConversationList
+---@field pages? table # Pagination metadata.
+---@field side_conversations? intercom.SideConversationSummary[] # An array of side conversation objects.
+---@field total_count? integer # The total number of side conversations.
+---@field type? "side_conversation.list" # The type of the response object.
+
+--- A side conversation with its conversation parts.
+---@class intercom.SideConversationSummary
+---@field conversation_parts? intercom.ConversationPart[] # The conversation parts (messages) in this side conversation.
+---@field side_conversation_id? string # The unique identifier for the side conversation.
+---@field total_count? integer # The total number of conversation parts in this side conversation.
+
 --- Search using Intercoms Search APIs with a single filter.
 ---@class intercom.SingleFilterSearchRequest
 ---@field field? string # The accepted field that you want to search on.
 ---@field operator? string # The accepted operators you can use to define how you want to search for the value. Operator support...
----@field value? string|integer|boolean|string[]|integer[] # The value that you want to search on.
+---@field value? string|integer|boolean|(string|integer)[] # The value that you want to search on.
 
 --- The SLA Applied object contains the details for which SLA has been applied to this conversation.
 ---@class intercom.SlaApplied
@@ -1287,6 +2333,13 @@
 ---@field name? string # The name of the Social media profile
 ---@field type? string # value is "social_profile"
 ---@field url? string # The name of the Social media profile
+
+--- Contains metadata if the message was sent as an email
+---@class intercom.SourceEmailMessageMetadata
+---@field email_address_headers? intercom.EmailAddressHeader[] # A list of an email address headers.
+---@field history? string # The HTML content of any quoted or forwarded email history from the initial inbound message
+---@field message_id? string # The unique identifier for the email message as specified in the Message-ID header
+---@field subject? string # The subject of the email
 
 --- Pagination: Starting After
 ---@class intercom.StartingAfterPaging
@@ -1327,6 +2380,9 @@
 ---@field companies? table[] # The id or company_id of the company can be passed as input parameters.
 ---@field name? string # The name of the tag, which will be created if not found.
 
+--- The response for creating or updating a tag, including the entities that were tagged or untagged.
+---@alias intercom.TagCreateResponse table
+
 --- A list of tags objects in the workspace.
 ---@class intercom.TagList
 ---@field data? intercom.Tag[] # A list of tags objects associated with the workspace .
@@ -1346,6 +2402,8 @@
 ---@class intercom.Team
 ---@field admin_ids? integer[] # The list of admin IDs that are a part of the team.
 ---@field admin_priority_level? intercom.AdminPriorityLevel
+---@field assignment_limit? integer # The assignment limit for the team. This field is only present when the team's distribution type is load...
+---@field distribution_method? string # Describes how assignments are distributed among the team members
 ---@field id? string # The id of the team
 ---@field name? string # The name of the team
 ---@field type? string # Value is always "team"
@@ -1355,14 +2413,34 @@
 ---@field teams? intercom.Team[] # A list of team objects
 ---@field type? "team.list" # The type of the object
 
+--- Per-admin activity metrics within a team.
+---@class intercom.TeamMetric
+---@field admin_id? string # The unique identifier for the admin.
+---@field idle? integer # The number of idle conversations assigned to the admin. A conversation is idle when it has been open and...
+---@field open? integer # The number of open conversations assigned to the admin.
+---@field snoozed? integer # The number of snoozed conversations assigned to the admin.
+---@field type? string
+
+--- A list of team metrics.
+---@class intercom.TeamMetricList
+---@field data? intercom.TeamMetric[]
+---@field type? string
+
 --- Admin priority levels for teams
 ---@class intercom.TeamPriorityLevel
 ---@field primary_team_ids? integer[] # The primary team ids for the team
 ---@field secondary_team_ids? integer[] # The secondary team ids for the team
 
+--- A reference to a teammate
+---@class intercom.TeammateReference
+---@field email? string # The email address of the teammate (optional for teams/bots)
+---@field id? integer # The unique identifier of the teammate
+---@field name? string # The display name of the teammate
+---@field type? "admin"|"team"|"bot" # The type of teammate
+
 --- Tickets are how you track requests from your users.
 ---@class intercom.Ticket
----@field admin_assignee_id? string # The id representing the admin assigned to the ticket.
+---@field admin_assignee_id? integer # The id representing the admin assigned to the ticket. If it's not assigned to an admin it will return 0.
 ---@field category? "Customer"|"Back-office"|"Tracker" # Category of the Ticket.
 ---@field contacts? intercom.TicketContacts
 ---@field created_at? integer # The time the ticket was created as a UTC Unix timestamp.
@@ -1370,8 +2448,9 @@
 ---@field is_shared? boolean # Whether or not the ticket is shared with the customer.
 ---@field linked_objects? intercom.LinkedObjectList
 ---@field open? boolean # Whether or not the ticket is open. If false, the ticket is closed.
+---@field previous_ticket_state_id? string # The ID of the previous ticket state from the most recent state change. Returns null if no state change...
 ---@field snoozed_until? integer # The time the ticket will be snoozed until as a UTC Unix timestamp. If null, the ticket is not currently...
----@field team_assignee_id? string # The id representing the team assigned to the ticket.
+---@field team_assignee_id? integer # The id representing the team assigned to the ticket. If it's not assigned to a team it will return 0.
 ---@field ticket_attributes? intercom.TicketCustomAttributes
 ---@field ticket_id? string # The ID of the Ticket used in the Intercom Inbox and Messenger. Do not use ticket_id for API queries.
 ---@field ticket_parts? intercom.TicketParts
@@ -1388,6 +2467,12 @@
 --- An object containing the different attributes associated to the ticket as key-value pairs. For the default...
 ---@class intercom.TicketCustomAttributes
 
+--- deleted ticket object
+---@class intercom.TicketDeleted
+---@field deleted? boolean # Whether the ticket is deleted or not.
+---@field id? string # The unique identifier for the ticket.
+---@field object? "ticket" # always ticket
+
 --- Tickets are how you track requests from your users.
 ---@class intercom.TicketList
 ---@field pages? intercom.CursorPages
@@ -1397,6 +2482,7 @@
 
 --- A Ticket Part represents a message in the ticket.
 ---@class intercom.TicketPart
+---@field app_package_code? string # The app package code if this part was created via API. Note this field won't show if the part was not...
 ---@field assigned_to? intercom.Reference # The id of the admin that was assigned the ticket by this ticket_part (null if there has been no change in...
 ---@field attachments? intercom.PartAttachment[] # A list of attachments for the part.
 ---@field author? intercom.TicketPartAuthor
@@ -1410,6 +2496,7 @@
 ---@field ticket_state? "submitted"|"in_progress"|"waiting_on_customer"|"resolved" # The state of the ticket.
 ---@field type? string # Always ticket_part
 ---@field updated_at? integer # The last time the ticket part was updated.
+---@field updated_attribute_data? table # The updated attribute data of the ticket part. Only present for attribute update parts.
 
 --- The author that wrote or triggered the part. Can be a bot, admin, team or user.
 ---@class intercom.TicketPartAuthor
@@ -1520,14 +2607,27 @@
 
 --- You can Update an Article
 ---@class intercom.UpdateArticleRequest
+---@field ai_chatbot_availability? boolean # Whether the article should be available for AI Chatbot (Fin). For multilingual articles, this sets the...
+---@field ai_copilot_availability? boolean # Whether the article should be available for AI Copilot. For multilingual articles, this sets the default...
+---@field ai_sales_agent_availability? boolean # Whether the article should be available for AI Sales Agent. For multilingual articles, this sets the...
+---@field audience_ids? integer[] # The list of audience IDs to assign to this article for Fin AI Agent targeting. Sending a top-level...
 ---@field author_id? integer # The id of the author of the article. For multilingual articles, this will be the id of the author of the...
----@field body? string # The content of the article. For multilingual articles, this will be the body of the default language's...
+---@field body? string # The content of the article in HTML. For multilingual articles, this will be the body of the default...
+---@field body_markdown? string # The content of the article in markdown. For multilingual articles, this will be the body of the default...
 ---@field description? string # The description of the article. For multilingual articles, this will be the description of the default...
 ---@field parent_id? string # The id of the article's parent collection or section. An article without this field stands alone.
 ---@field parent_type? string # The type of parent, which can either be a `collection` or `section`.
+---@field scheduled_publish_at? string # ISO 8601 timestamp at which to schedule a future publish of the article. When set together with `state:...
+---@field scheduled_unpublish_at? string # ISO 8601 timestamp at which to schedule a future unpublish of the article. Setting `null` cancels a...
 ---@field state? "published"|"draft" # Whether the article will be `published` or will be a `draft`. Omitting this field leaves the publish state...
 ---@field title? string # The title of the article.For multilingual articles, this will be the title of the default language's content.
 ---@field translated_content? intercom.ArticleTranslatedContent
+
+--- The request payload for updating an audience. All fields are optional — only provided fields will be...
+---@class intercom.UpdateAudienceRequest
+---@field name? string # The name of the audience.
+---@field predicates? intercom.Predicate[] # The predicates that define which contacts belong to the audience.
+---@field role_predicates? intercom.Predicate[] # Role-based predicates that further filter audience membership by contact role.
 
 --- You can update a collection
 ---@class intercom.UpdateCollectionRequest
@@ -1536,15 +2636,26 @@
 ---@field parent_id? string # The id of the parent collection. If `null` then it will be updated as the first level collection.
 ---@field translated_content? intercom.GroupTranslatedContent
 
+--- You can update a Company
+---@class intercom.UpdateCompanyRequest
+---@field custom_attributes? table<string, string> # A hash of key/value pairs containing any other data about the company you want Intercom to store.
+---@field industry? string # The industry that this company operates in.
+---@field monthly_spend? integer # How much revenue the company generates for your business. Note that this will truncate floats. i.e. it...
+---@field name? string # The name of the Company
+---@field plan? string # The name of the plan you have associated with the company.
+---@field size? integer # The number of employees in this company.
+---@field website? string # The URL for this company's website. Please note that the value specified here is not validated. Accepts...
+
 --- You can update a contact
 ---@class intercom.UpdateContactRequest
 ---@field avatar? string # An image URL containing the avatar of a contact
 ---@field custom_attributes? table<string, any> # The custom attributes which are set for the contact
 ---@field email? string # The contacts email
+---@field email_verified? boolean # Whether the contact's email address has been verified. Set to true to indicate you have verified the...
 ---@field external_id? string # A unique identifier for the contact which is given to Intercom
 ---@field last_seen_at? integer # (Unix timestamp in seconds) The time when the contact was last seen (either where the Intercom Messenger...
 ---@field name? string # The contacts name
----@field owner_id? integer # The id of an admin that has been assigned account ownership of the contact
+---@field owner_id? string # The id of an admin that has been assigned account ownership of the contact
 ---@field phone? string # The contacts phone
 ---@field role? string # The role of the contact.
 ---@field signed_up_at? integer # (Unix timestamp in seconds) The time specified for when a contact signed up.
@@ -1552,20 +2663,54 @@
 
 --- You can modify a Content Import Source of your Fin Content Library.
 ---@class intercom.UpdateContentImportSourceRequest
+---@field apply_audience_to_existing_content? boolean # When true, the audience will be applied to all existing external pages belonging to this content import...
+---@field audience_ids? integer|integer[] # The unique identifiers for the audiences to associate with this content import source. Can be a single...
 ---@field status? "active"|"deactivated" # The status of the content import source.
 ---@field sync_behavior? "api"|"automated"|"manual" # If you intend to create or update External Pages via the API, this should be set to `api`. You can not...
 ---@field url? string # The URL of the content import source. This may only be different from the existing value if the sync...
 
+--- Payload for renaming a list option on a conversation attribute.
+---@class intercom.UpdateConversationAttributeOptionRequest
+---@field label? string # The updated label for the option.
+
+--- Payload for updating a conversation attribute.
+---@class intercom.UpdateConversationAttributeRequest
+---@field description? string # Readable description of the attribute.
+---@field multiline? boolean # (String data type only) Whether this string attribute is multiline.
+---@field name? string # Name of the attribute.
+---@field reference? table # (Relationship data type only) Reference configuration for related objects.
+---@field required? boolean # Whether this attribute is required.
+---@field visible_to_team_ids? string[] # Team IDs that can see this attribute. Empty array means all teams.
+
 --- Payload of the request to update a conversation
 ---@class intercom.UpdateConversationRequest
+---@field company_id? string # The ID of the company that the conversation is associated with. The unique identifier for the company...
 ---@field custom_attributes? intercom.CustomAttributes
 ---@field read? boolean # Mark a conversation as read within Intercom.
+---@field title? string # The title given to the conversation
 
 ---@class intercom.UpdateDataAttributeRequest
 ---@field archived? boolean # Whether the attribute is to be archived or not.
 ---@field description? string # The readable description you see in the UI for the attribute.
 ---@field messenger_writable? boolean # Can this attribute be updated by the Messenger
----@field options? string[] # To create list attributes. Provide a set of hashes with `value` as the key of the options you want to...
+
+--- Update an existing data connector. All fields are optional — only provided fields will be updated. Set...
+---@class intercom.UpdateDataConnectorRequest
+---@field audiences? ("leads"|"users"|"visitors")[] # The audience types this connector targets.
+---@field body? string # The request body template. Supports template variables.
+---@field bypass_authentication? boolean # Whether authentication is bypassed for this connector.
+---@field customer_authentication? boolean # Whether OTP authentication is enabled for this connector.
+---@field data_inputs? table[] # The input parameters accepted by this data connector. Replaces all existing inputs.
+---@field description? string # A description of what this data connector does.
+---@field direct_fin_usage? boolean # Whether this connector is used directly by Fin.
+---@field headers? table[] # HTTP headers to include in the request.
+---@field http_method? "get"|"post"|"put"|"delete"|"patch" # The HTTP method used by the data connector.
+---@field mock_response? table<string, any> # A sample JSON response from the external API. Auto-generates `response_fields` and sets...
+---@field name? string # The name of the data connector.
+---@field state? "draft"|"live" # The desired state of the connector.
+---@field token_ids? string[] # IDs of authentication tokens to attach to this data connector. An empty array removes all tokens.
+---@field url? string # The URL of the external API endpoint. Supports template variables like `{{order_id}}`.
+---@field validate_missing_attributes? boolean # Whether to validate missing attributes before execution.
 
 --- You can update an External Page in your Fin Content Library.
 ---@class intercom.UpdateExternalPageRequest
@@ -1577,9 +2722,36 @@
 ---@field title? string # The title of the external page.
 ---@field url? string # The URL of the external page. This will be used by Fin to link end users to the page it based its answer on.
 
+--- You can Update an Internal Article
+---@class intercom.UpdateInternalArticleRequest
+---@field ai_chatbot_availability? boolean # Whether the internal article should be available for AI Chatbot (Fin).
+---@field ai_copilot_availability? boolean # Whether the internal article should be available for AI Copilot.
+---@field ai_sales_agent_availability? boolean # Whether the internal article should be available for AI Sales Agent.
+---@field audience_ids? integer[] # The list of audience IDs to target this internal article to for Fin AI Agent. Omitting the field leaves...
+---@field author_id? integer # The id of the author of the article.
+---@field body? string # The content of the article in HTML. Mutually exclusive with `body_markdown`.
+---@field body_markdown? string # The content of the article in markdown. An alternative to `body` — you can provide content as markdown...
+---@field owner_id? integer # The id of the author of the article.
+---@field title? string # The title of the article.
+
+--- The request payload for updating an office hours exception. Only the provided fields are updated.
+---@class intercom.UpdateOfficeHoursExceptionRequest
+---@field exception_date? string # The date the exception applies to, in `YYYY-MM-DD` format.
+---@field exception_type? "closed"|"custom_hours" # The type of exception.
+---@field name? string # An optional name for the exception.
+---@field recurring_annually? boolean # Whether the exception repeats every year on the same date.
+---@field time_intervals? intercom.OfficeHoursTimeInterval[] # The open intervals for the exception date. Required for `custom_hours`; omit for `closed`.
+
+--- The request payload for updating an office hours schedule. Only the provided fields are updated.
+---@class intercom.UpdateOfficeHoursScheduleRequest
+---@field name? string # The name of the office hours schedule.
+---@field time_intervals? intercom.OfficeHoursTimeInterval[] # The open intervals for the schedule. `start_minute` and `end_minute` must be on a 15-minute boundary.
+---@field time_zone_name? string # The IANA time zone the schedule's hours are evaluated in.
+
 --- You can update a Ticket
 ---@class intercom.UpdateTicketRequest
----@field assignment? table
+---@field admin_id? integer # The ID of the admin performing ticket update. Needed for workflows execution and attributing actions to...
+---@field assignee_id? string # The ID of the admin or team to which the ticket is assigned. Set this 0 to unassign it.
 ---@field company_id? string # The ID of the company that the ticket is associated with. The unique identifier for the company which is...
 ---@field is_shared? boolean # Specify whether the ticket is visible to users.
 ---@field open? boolean # Specify if a ticket is open. Set to false to close a ticket. Closing a ticket will also unsnooze it.
@@ -1657,3 +2829,28 @@
 ---@field id? string # The unique identifier for the visitor which is given by Intercom.
 ---@field type? "visitor" # The type of object which was deleted
 ---@field user_id? string # Automatically generated identifier for the Visitor.
+
+--- The delivery status of a specific WhatsApp message.
+---@class intercom.WhatsappMessageStatus
+---@field conversation_id? string # ID of the conversation
+---@field created_at? integer # Creation timestamp
+---@field error? table # Error details, present only when status is "failed"
+---@field message_id? string # The WhatsApp message ID
+---@field status? "sent"|"delivered"|"read"|"failed" # Current delivery status of the message
+---@field template_name? string # Name of the WhatsApp template used
+---@field type? string # Event type
+---@field updated_at? integer # Last update timestamp
+
+---@class intercom.WhatsappMessageStatusList
+---@field events? table[]
+---@field pages? table
+---@field ruleset_id? string # The provided ruleset ID
+---@field total_count? integer # Total number of events
+---@field type? "list"
+
+--- A workflow export containing the complete workflow configuration.
+---@class intercom.WorkflowExport
+---@field app_id? integer # The workspace identifier.
+---@field export_version? string # The version of the export format.
+---@field exported_at? string # The timestamp when the export was generated.
+---@field workflow? table # The workflow configuration.

@@ -9,6 +9,7 @@
 ---@field headers? table<string, string> # extra headers; they replace a default of the same name
 ---@field query? table<string, any> # extra query parameters
 ---@field idempotent? boolean # true lets a POST be replayed after a 5xx or a dropped connection
+---@field max_response_bytes? integer # largest answer kept in memory, after decompression (too_large past it)
 
 ---@class intercom.DownloadOpts: intercom.RequestOpts
 ---@field output_file? string # stream the body to this file (via FILE.part); the result is a DownloadResult
@@ -23,13 +24,61 @@
 --- Query parameters of ListAttachedContacts
 ---@class intercom.params.ListAttachedContacts
 
+--- Query parameters of ListContactMergeHistory
+---@class intercom.params.ListContactMergeHistory
+---@field cursor? string # A cursor for pagination. Pass the `next_cursor` value from a previous response to fetch the next page.
+---@field order? "asc"|"desc" # The order to return results in. Defaults to descending.
+---@field per_page? integer # The number of results to return per page (default 50, max 150).
+
 --- Query parameters of ListContacts
 ---@class intercom.params.ListContacts
+---@field include_merge_history? boolean # Pass `true` to include a `merge_history` array on each contact in the response. Only returned for contacts...
+
+--- Query parameters of RetrieveDataConnector
+---@class intercom.params.RetrieveDataConnector
+---@field state_version? "draft"|"live" # Which version of the data connector to return. Defaults to live.
+
+--- Query parameters of RetrieveWhatsAppMessageStatus
+---@class intercom.params.RetrieveWhatsAppMessageStatus
+---@field message_id? string # The WhatsApp message ID to check status for
+
+--- Query parameters of ShowContactByExternalId
+---@class intercom.params.ShowContactByExternalId
+---@field include_merge_history? boolean # Pass `true` to include the contact's merge history in the response. Only returned for contacts with a...
+
+--- Query parameters of deleteConversation
+---@class intercom.params.deleteConversation
+---@field retain_metrics? boolean # If true (default), deletes the conversation while retaining reporting data. If false, deletes the...
+
+--- Query parameters of deleteCustomObjectInstancesById
+---@class intercom.params.deleteCustomObjectInstancesById
+---@field external_id? string
+
+--- Query parameters of downloadReportingDataExport
+---@class intercom.params.downloadReportingDataExport
+---@field app_id? string
+---@field job_identifier? string
+
+--- Query parameters of getReportingDataExport
+---@class intercom.params.getReportingDataExport
+---@field app_id? string # The Intercom defined code of the workspace the company is associated to.
+---@field client_id? string
+---@field job_identifier? string # Unique identifier of the job.
+
+--- Query parameters of getTeamMetrics
+---@class intercom.params.getTeamMetrics
+---@field idle_threshold? integer # The number of seconds after which an open conversation is considered idle. Clamped to the range 1–86400....
+
+--- Query parameters of getWhatsAppMessageStatus
+---@class intercom.params.getWhatsAppMessageStatus
+---@field per_page? integer # Number of results per page (default 50, max 100)
+---@field ruleset_id? string # The unique identifier for the set of messages to check status for
+---@field starting_after? string # Cursor for pagination, used to fetch the next page of results
 
 --- Query parameters of lisDataAttributes
 ---@class intercom.params.lisDataAttributes
 ---@field include_archived? boolean # Include archived attributes in the list. By default we return only non archived data attributes.
----@field model? "contact"|"company"|"conversation" # Specify the data attribute model to return.
+---@field model? "contact"|"company" # Specify the data attribute model to return. For conversation attributes, use GET /conversations/attributes...
 
 --- Query parameters of lisDataEvents
 ---@class intercom.params.lisDataEvents
@@ -55,25 +104,96 @@
 ---@field page? integer # The page of results to fetch. Defaults to first page
 ---@field per_page? integer # How many results to return per page. Defaults to 15
 
+--- Query parameters of listArticleVersions
+---@class intercom.params.listArticleVersions
+---@field locale? string # Filter versions to a specific locale. Use the locale identifier (for example `en`, `fr`). If the locale is...
+---@field page? integer # The page of results to fetch. Defaults to the first page.
+---@field per_page? integer # The number of results to return per page.
+
 --- Query parameters of listArticles
 ---@class intercom.params.listArticles
+
+--- Query parameters of listAudiences
+---@class intercom.params.listAudiences
+---@field page? integer # The page of results to fetch. Defaults to first page.
+---@field per_page? integer # The number of results to return per page. Defaults to 50. Maximum is 50.
+
+--- Query parameters of listCalls
+---@class intercom.params.listCalls
+---@field page? integer # The page of results to fetch. Defaults to first page
+---@field per_page? integer # How many results to display per page. Defaults to 25. Max 25.
 
 --- Query parameters of listCompaniesForAContact
 ---@class intercom.params.listCompaniesForAContact
 
+--- Query parameters of listCompanyNotes
+---@class intercom.params.listCompanyNotes
+
 --- Query parameters of listContentImportSources
 ---@class intercom.params.listContentImportSources
+
+--- Query parameters of listContentSnippets
+---@class intercom.params.listContentSnippets
+---@field page? integer # The page of results to fetch.
+---@field per_page? integer # The number of results to return per page. Max value of 50.
+
+--- Query parameters of listConversationAttributes
+---@class intercom.params.listConversationAttributes
+---@field include_archived? boolean # Include archived attributes in the list. Default `false`.
 
 --- Query parameters of listConversations
 ---@class intercom.params.listConversations
 ---@field per_page? integer # How many results per page
 ---@field starting_after? string # String used to get the next page of conversations.
 
+--- Query parameters of listCustomObjectInstances
+---@class intercom.params.listCustomObjectInstances
+---@field external_id? string # Return the single instance with this external ID. When provided, the response is a single object rather...
+---@field page? integer # Page number of results to fetch.
+---@field per_page? integer # Number of results per page. Maximum 150.
+---@field references_contact_id? string # Return instances associated with the given contact ID.
+---@field references_conversation_id? string # Return instances associated with the given conversation ID.
+
+--- Query parameters of listDataConnectorExecutionResults
+---@class intercom.params.listDataConnectorExecutionResults
+---@field end_ts? integer # Unix timestamp for end of time range (default now).
+---@field error_type? "request_configuration_error"|"faraday_error"|"3rd_party_error"|"response_mapping_error"|"token_refresh_error"|"fin_action_response_formatting_error"|"fin_action_identity_verification_error"|"email_verification_error"|"non_fin_standalone_action_identity_verification_error"|"request_validation_error"|"client_side_action_error" # Filter by error type.
+---@field include_bodies? "true"|"false" # Include request/response bodies in the response (default false).
+---@field per_page? integer # The number of results per page (1-30, default 10).
+---@field start_ts? integer # Unix timestamp for start of time range (default 1 hour ago).
+---@field starting_after? string # Cursor for pagination. Use the value from `pages.next.starting_after` in a previous response.
+---@field success? "true"|"false" # Filter by success status. Use `true`, `false`, or omit for all.
+
+--- Query parameters of listDataConnectors
+---@class intercom.params.listDataConnectors
+---@field per_page? integer # The number of results to return per page. Defaults to 20, minimum 1, maximum 50.
+---@field starting_after? string # The cursor value from `pages.next.starting_after` in a previous response. Used to paginate through results.
+
+--- Query parameters of listDeletedConversationIds
+---@class intercom.params.listDeletedConversationIds
+---@field order? string # `asc` or `desc`. Returns the conversation IDs in ascending or descending order. Defaults to desc
+---@field page? integer # The page of results to fetch. Defaults to first page
+---@field per_page? integer # How many results per page
+
 --- Query parameters of listExternalPages
 ---@class intercom.params.listExternalPages
 
+--- Query parameters of listHelpCenterRedirects
+---@class intercom.params.listHelpCenterRedirects
+---@field page? integer # The page of results to fetch. Defaults to the first page.
+---@field per_page? integer # The number of results to return per page. Defaults to 50, maximum 250.
+
+--- Query parameters of listInternalArticles
+---@class intercom.params.listInternalArticles
+
 --- Query parameters of listLiveNewsfeedItems
 ---@class intercom.params.listLiveNewsfeedItems
+
+--- Query parameters of listMacros
+---@class intercom.params.listMacros
+---@field per_page? integer # The number of results per page
+---@field starting_after? string # Base64-encoded cursor containing [updated_at, id] for pagination
+---@field updated_since? integer # Unix timestamp to filter macros updated after this time
 
 --- Query parameters of listNewsItems
 ---@class intercom.params.listNewsItems
@@ -88,6 +208,15 @@
 ---@class intercom.params.listSegments
 ---@field include_count? boolean # It includes the count of contacts that belong to each segment.
 
+--- Query parameters of listSideConversations
+---@class intercom.params.listSideConversations
+---@field page? integer # The page number of results to return (starting from 1).
+---@field per_page? integer # The number of side conversations to return per page (max 50).
+
+--- Query parameters of retrieveArticleVersion
+---@class intercom.params.retrieveArticleVersion
+---@field locale? string # Return the version's content for a specific locale. If the locale is not configured for the workspace, a...
+
 --- Query parameters of retrieveCompany
 ---@class intercom.params.retrieveCompany
 ---@field company_id? string # The `company_id` of the company to filter by.
@@ -99,7 +228,8 @@
 
 --- Query parameters of retrieveConversation
 ---@class intercom.params.retrieveConversation
----@field display_as? string # Set to plaintext to retrieve conversation messages in plain text.
+---@field display_as? string # Set to plaintext to retrieve conversation messages in plain text. This affects both the body and subject...
+---@field include_translations? boolean # If set to true, conversation parts will be translated to the detected language of the conversation.
 
 --- Query parameters of retrieveVisitorWithUserId
 ---@class intercom.params.retrieveVisitorWithUserId
@@ -116,23 +246,68 @@
 ---@field phrase? string # The phrase within your articles to search for.
 ---@field state? string # The state of the Articles returned. One of `published`, `draft` or `all`.
 
+--- Query parameters of searchContent
+---@class intercom.params.searchContent
+---@field any_tag_ids? integer[] # Filter by tag IDs using OR semantics — returns content matching any of the given tags. Alternative to...
+---@field content_types? ("snippet"|"external_content"|"file_source_content"|"internal_article"|"article")[] # Restrict the search to specific content types. When provided, this REPLACES the default content type set...
+---@field copilot_state? "on"|"off" # Filter by whether the content is enabled for Copilot.
+---@field created_at_after? integer # Return content created at or after this time. Unix epoch seconds.
+---@field created_at_before? integer # Return content created at or before this time. Unix epoch seconds.
+---@field created_by_ids? integer[] # Filter by the admin IDs that created the content. Accepts a comma-separated list or repeated params.
+---@field fin_sales_state? "on"|"off" # Filter by whether the content is enabled for Fin Sales Agent.
+---@field fin_service_state? "on"|"off" # Filter by whether the content is enabled for Fin AI Agent (customer-facing service).
+---@field folder_entity_type? "folder" # Required when `folder_ids` is provided. Identifies the entity type the folder IDs refer to.
+---@field folder_ids? integer[] # Filter by folder IDs. Must be sent together with `folder_entity_type`. Accepts a comma-separated list or...
+---@field last_updated_by_ids? integer[] # Filter by the admin IDs that last updated the content. Accepts a comma-separated list or repeated params.
+---@field locales? string[] # Filter by locale codes (e.g. `en`, `fr`, `de`). Accepts a comma-separated list or repeated params.
+---@field page? integer # The page number to fetch. Defaults to 1. Values below 1 are clamped to 1.
+---@field per_page? integer # Number of results per page. Defaults to 10. Maximum 50.
+---@field query? string # A free-text search term matched against the title and body of each content item. When omitted, returns the...
+---@field states? ("published"|"draft")[] # Filter by publication state. Accepts a comma-separated list or repeated params.
+---@field tag_ids? integer[] # Filter by tag IDs. Pairs with `tag_operator` to control match semantics. Accepts a comma-separated list or...
+---@field tag_operator? "IN"|"NIN" # Match operator paired with `tag_ids`. `IN` returns content matching any of the given tags; `NIN` excludes...
+---@field updated_at_after? integer # Return content last updated at or after this time. Unix epoch seconds.
+---@field updated_at_before? integer # Return content last updated at or before this time. Unix epoch seconds.
+
+--- Query parameters of searchInternalArticles
+---@class intercom.params.searchInternalArticles
+---@field folder_id? string # The ID of the folder to search in.
+
 --- The resources of a client: `client.contacts`, `client.news.items`, ...
 ---@class intercom.Resources
 ---@field admins intercom.AdminsResource
 ---@field ai_content intercom.AiContentResource
 ---@field articles intercom.ArticlesResource
+---@field audiences intercom.AudiencesResource
+---@field away_status_reasons intercom.AwayStatusReasonsResource
+---@field banners intercom.BannersResource
+---@field brands intercom.BrandsResource
+---@field calls intercom.CallsResource
 ---@field collections intercom.CollectionsResource
 ---@field companies intercom.CompaniesResource
 ---@field contacts intercom.ContactsResource
+---@field content intercom.ContentResource
+---@field content_snippets intercom.ContentSnippetsResource
+---@field conversation_attributes intercom.ConversationAttributesResource
 ---@field conversations intercom.ConversationsResource
+---@field custom_object_instances intercom.CustomObjectInstancesResource
 ---@field data_attributes intercom.DataAttributesResource
+---@field data_connectors intercom.DataConnectorsResource
 ---@field data_export intercom.DataExportResource
+---@field emails intercom.EmailsResource
 ---@field events intercom.EventsResource
+---@field fin_agent intercom.FinAgentResource
 ---@field help_centers intercom.HelpCentersResource
+---@field internal_articles intercom.InternalArticlesResource
+---@field ip_allowlist intercom.IpAllowlistResource
+---@field jobs intercom.JobsResource
+---@field macros intercom.MacrosResource
 ---@field messages intercom.MessagesResource
 ---@field news intercom.NewsNamespace
 ---@field notes intercom.NotesResource
+---@field office_hours intercom.OfficeHoursNamespace
 ---@field phone_call_redirects intercom.PhoneCallRedirectsResource
+---@field reporting_data_export intercom.ReportingDataExportResource
 ---@field segments intercom.SegmentsResource
 ---@field subscription_types intercom.SubscriptionTypesResource
 ---@field tags intercom.TagsResource
@@ -141,17 +316,22 @@
 ---@field ticket_types intercom.TicketTypesResource
 ---@field tickets intercom.TicketsResource
 ---@field visitors intercom.VisitorsResource
+---@field workflows intercom.WorkflowsResource
 
 ---@class intercom.NewsNamespace
 ---@field feeds intercom.NewsFeedsResource
 ---@field items intercom.NewsItemsResource
+
+---@class intercom.OfficeHoursNamespace
+---@field exceptions intercom.OfficeHoursExceptionsResource
+---@field schedules intercom.OfficeHoursSchedulesResource
 
 ---@class intercom.Client: intercom.Resources
 
 ---@class intercom.AdminsResource
 local AdminsResource = {}
 
---- Set an admin to away: PUT /admins/{id}/away (setAwayAdmin)
+--- Set an admin to away: PUT /admins/{id}/away (setAwayAdmin; API version 2.12 and later)
 ---@param id string|integer
 ---@param body? table # sent as the JSON body
 ---@param opts? intercom.RequestOpts
@@ -160,7 +340,7 @@ local AdminsResource = {}
 ---@return intercom.Response|nil response
 function AdminsResource:away(id, body, opts) end
 
---- Retrieve an admin: GET /admins/{id} (retrieveAdmin)
+--- Retrieve an admin: GET /admins/{id} (retrieveAdmin; API version 2.12 and later)
 ---@param id string|integer
 ---@param opts? intercom.RequestOpts
 ---@return intercom.Admin|nil result
@@ -168,14 +348,14 @@ function AdminsResource:away(id, body, opts) end
 ---@return intercom.Response|nil response
 function AdminsResource:find(id, opts) end
 
---- Identify an admin: GET /me (identifyAdmin)
+--- Identify an admin: GET /me (identifyAdmin; API version 2.12 and later)
 ---@param opts? intercom.RequestOpts
 ---@return intercom.AdminWithApp|nil result
 ---@return intercom.ErrorObject|nil err
 ---@return intercom.Response|nil response
 function AdminsResource:identify(opts) end
 
---- List all admins: GET /admins (listAdmins)
+--- List all admins: GET /admins (listAdmins; API version 2.12 and later)
 ---@param params? intercom.params.listAdmins # sent as the query string
 ---@param opts? intercom.RequestOpts
 ---@return intercom.AdminList|nil result
@@ -183,7 +363,14 @@ function AdminsResource:identify(opts) end
 ---@return intercom.Response|nil response
 function AdminsResource:list(params, opts) end
 
---- List all activity logs: GET /admins/activity_logs (listActivityLogs)
+--- List all activity log event types: GET /admins/activity_log_event_types (listActivityLogEventTypes; API version 2.16 and later)
+---@param opts? intercom.RequestOpts
+---@return intercom.ActivityLogEventTypeList|nil result
+---@return intercom.ErrorObject|nil err
+---@return intercom.Response|nil response
+function AdminsResource:list_activity_log_event_types(opts) end
+
+--- List all activity logs: GET /admins/activity_logs (listActivityLogs; API version 2.12 and later)
 ---@param params? intercom.params.listActivityLogs # sent as the query string
 ---@param opts? intercom.RequestOpts
 ---@return intercom.Page|intercom.ActivityLogList|nil result
@@ -197,10 +384,24 @@ function AdminsResource:list_all_activity_logs(params, opts) end
 ---@return fun(): intercom.ActivityLog|nil
 function AdminsResource:list_all_activity_logs_each(params, opts) end
 
+--- Search activity logs: POST /admins/activity_logs/search (searchActivityLogs; API version 2.16 and later)
+---@param body? table # sent as the JSON body
+---@param opts? intercom.RequestOpts
+---@return intercom.Page|intercom.ActivityLogList|nil result
+---@return intercom.ErrorObject|nil err
+---@return intercom.Response|nil response
+function AdminsResource:search_activity_logs(body, opts) end
+
+--- Every item of `search_activity_logs`, fetching page after page lazily; raises the error object if a page fails.
+---@param body? table # sent as the JSON body
+---@param opts? intercom.RequestOpts
+---@return fun(): intercom.ActivityLog|nil
+function AdminsResource:search_activity_logs_each(body, opts) end
+
 ---@class intercom.AiContentResource
 local AiContentResource = {}
 
---- Create a content import source: POST /ai/content_import_sources (createContentImportSource)
+--- Create a content import source: POST /ai/content_import_sources (createContentImportSource; API version 2.12 and later)
 ---@param body? intercom.CreateContentImportSourceRequest # sent as the JSON body
 ---@param opts? intercom.RequestOpts
 ---@return intercom.ContentImportSource|nil result
@@ -208,7 +409,7 @@ local AiContentResource = {}
 ---@return intercom.Response|nil response
 function AiContentResource:create_content_import_source(body, opts) end
 
---- Create an external page (or update an external page by external ID): POST /ai/external_pages (createExternalPage)
+--- Create an external page (or update an external page by external ID): POST /ai/external_pages (createExternalPage; API version 2.12 and later)
 ---@param body? intercom.CreateExternalPageRequest # sent as the JSON body
 ---@param opts? intercom.RequestOpts
 ---@return intercom.ExternalPage|nil result
@@ -216,7 +417,7 @@ function AiContentResource:create_content_import_source(body, opts) end
 ---@return intercom.Response|nil response
 function AiContentResource:create_external_page(body, opts) end
 
---- Delete a content import source: DELETE /ai/content_import_sources/{id} (deleteContentImportSource)
+--- Delete a content import source: DELETE /ai/content_import_sources/{id} (deleteContentImportSource; API version 2.12 and later)
 ---@param id string|integer
 ---@param opts? intercom.RequestOpts
 ---@return table|true|nil result
@@ -224,7 +425,7 @@ function AiContentResource:create_external_page(body, opts) end
 ---@return intercom.Response|nil response
 function AiContentResource:delete_content_import_source(id, opts) end
 
---- Delete an external page: DELETE /ai/external_pages/{id} (deleteExternalPage)
+--- Delete an external page: DELETE /ai/external_pages/{id} (deleteExternalPage; API version 2.12 and later)
 ---@param id string|integer
 ---@param opts? intercom.RequestOpts
 ---@return intercom.ExternalPage|nil result
@@ -232,7 +433,7 @@ function AiContentResource:delete_content_import_source(id, opts) end
 ---@return intercom.Response|nil response
 function AiContentResource:delete_external_page(id, opts) end
 
---- Retrieve a content import source: GET /ai/content_import_sources/{id} (getContentImportSource)
+--- Retrieve a content import source: GET /ai/content_import_sources/{id} (getContentImportSource; API version 2.12 and later)
 ---@param id string|integer
 ---@param opts? intercom.RequestOpts
 ---@return intercom.ContentImportSource|nil result
@@ -240,7 +441,7 @@ function AiContentResource:delete_external_page(id, opts) end
 ---@return intercom.Response|nil response
 function AiContentResource:get_content_import_source(id, opts) end
 
---- Retrieve an external page: GET /ai/external_pages/{id} (getExternalPage)
+--- Retrieve an external page: GET /ai/external_pages/{id} (getExternalPage; API version 2.12 and later)
 ---@param id string|integer
 ---@param opts? intercom.RequestOpts
 ---@return intercom.ExternalPage|nil result
@@ -248,7 +449,7 @@ function AiContentResource:get_content_import_source(id, opts) end
 ---@return intercom.Response|nil response
 function AiContentResource:get_external_page(id, opts) end
 
---- List content import sources: GET /ai/content_import_sources (listContentImportSources)
+--- List content import sources: GET /ai/content_import_sources (listContentImportSources; API version 2.12 and later)
 ---@param params? intercom.params.listContentImportSources # sent as the query string
 ---@param opts? intercom.RequestOpts
 ---@return intercom.Page|intercom.ContentImportSourcesList|nil result
@@ -262,7 +463,7 @@ function AiContentResource:list_content_import_sources(params, opts) end
 ---@return fun(): intercom.ContentImportSource|nil
 function AiContentResource:list_content_import_sources_each(params, opts) end
 
---- List external pages: GET /ai/external_pages (listExternalPages)
+--- List external pages: GET /ai/external_pages (listExternalPages; API version 2.12 and later)
 ---@param params? intercom.params.listExternalPages # sent as the query string
 ---@param opts? intercom.RequestOpts
 ---@return intercom.Page|intercom.ExternalPagesList|nil result
@@ -276,7 +477,7 @@ function AiContentResource:list_external_pages(params, opts) end
 ---@return fun(): intercom.ExternalPage|nil
 function AiContentResource:list_external_pages_each(params, opts) end
 
---- Update a content import source: PUT /ai/content_import_sources/{id} (updateContentImportSource)
+--- Update a content import source: PUT /ai/content_import_sources/{id} (updateContentImportSource; API version 2.12 and later)
 ---@param id string|integer
 ---@param body? intercom.UpdateContentImportSourceRequest # sent as the JSON body
 ---@param opts? intercom.RequestOpts
@@ -285,7 +486,7 @@ function AiContentResource:list_external_pages_each(params, opts) end
 ---@return intercom.Response|nil response
 function AiContentResource:update_content_import_source(id, body, opts) end
 
---- Update an external page: PUT /ai/external_pages/{id} (updateExternalPage)
+--- Update an external page: PUT /ai/external_pages/{id} (updateExternalPage; API version 2.12 and later)
 ---@param id string|integer
 ---@param body? intercom.UpdateExternalPageRequest # sent as the JSON body
 ---@param opts? intercom.RequestOpts
@@ -297,7 +498,7 @@ function AiContentResource:update_external_page(id, body, opts) end
 ---@class intercom.ArticlesResource
 local ArticlesResource = {}
 
---- Create an article: POST /articles (createArticle)
+--- Create an article: POST /articles (createArticle; API version 2.12 and later)
 ---@param body? intercom.CreateArticleRequest # sent as the JSON body
 ---@param opts? intercom.RequestOpts
 ---@return intercom.Article|nil result
@@ -305,7 +506,7 @@ local ArticlesResource = {}
 ---@return intercom.Response|nil response
 function ArticlesResource:create(body, opts) end
 
---- Delete an article: DELETE /articles/{id} (deleteArticle)
+--- Delete an article: DELETE /articles/{id} (deleteArticle; API version 2.12 and later)
 ---@param id string|integer
 ---@param opts? intercom.RequestOpts
 ---@return intercom.DeletedArticleObject|nil result
@@ -313,7 +514,7 @@ function ArticlesResource:create(body, opts) end
 ---@return intercom.Response|nil response
 function ArticlesResource:delete(id, opts) end
 
---- Retrieve an article: GET /articles/{id} (retrieveArticle)
+--- Retrieve an article: GET /articles/{id} (retrieveArticle; API version 2.12 and later)
 ---@param id string|integer
 ---@param opts? intercom.RequestOpts
 ---@return intercom.Article|nil result
@@ -321,7 +522,25 @@ function ArticlesResource:delete(id, opts) end
 ---@return intercom.Response|nil response
 function ArticlesResource:find(id, opts) end
 
---- List all articles: GET /articles (listArticles)
+--- Retrieve an article draft: GET /articles/{id}/draft (retrieveArticleDraft; API version 2.16 and later)
+---@param id string|integer
+---@param opts? intercom.RequestOpts
+---@return intercom.Article|nil result
+---@return intercom.ErrorObject|nil err
+---@return intercom.Response|nil response
+function ArticlesResource:find_draft(id, opts) end
+
+--- Retrieve an article version: GET /articles/{article_id}/versions/{id} (retrieveArticleVersion; API version 2.16 and later)
+---@param article_id string|integer
+---@param id string|integer
+---@param params? intercom.params.retrieveArticleVersion # sent as the query string
+---@param opts? intercom.RequestOpts
+---@return intercom.ArticleVersion|nil result
+---@return intercom.ErrorObject|nil err
+---@return intercom.Response|nil response
+function ArticlesResource:find_version(article_id, id, params, opts) end
+
+--- List all articles: GET /articles (listArticles; API version 2.12 and later)
 ---@param params? intercom.params.listArticles # sent as the query string
 ---@param opts? intercom.RequestOpts
 ---@return intercom.Page|intercom.ArticleList|nil result
@@ -335,7 +554,32 @@ function ArticlesResource:list(params, opts) end
 ---@return fun(): intercom.ArticleListItem|nil
 function ArticlesResource:each(params, opts) end
 
---- Search for articles: GET /articles/search (searchArticles)
+--- List article versions: GET /articles/{article_id}/versions (listArticleVersions; API version 2.16 and later)
+---@param article_id string|integer
+---@param params? intercom.params.listArticleVersions # sent as the query string
+---@param opts? intercom.RequestOpts
+---@return intercom.Page|intercom.ArticleVersionList|nil result
+---@return intercom.ErrorObject|nil err
+---@return intercom.Response|nil response
+function ArticlesResource:list_versions(article_id, params, opts) end
+
+--- Every item of `list_versions`, fetching page after page lazily; raises the error object if a page fails.
+---@param article_id string|integer
+---@param params? intercom.params.listArticleVersions # sent as the query string
+---@param opts? intercom.RequestOpts
+---@return fun(): intercom.ArticleVersionSummary|nil
+function ArticlesResource:list_versions_each(article_id, params, opts) end
+
+--- Publish an article draft: POST /articles/{id}/draft/publish (publishArticleDraft; API version 2.16 and later)
+---@param id string|integer
+---@param body? intercom.PublishArticleDraftRequest # sent as the JSON body
+---@param opts? intercom.RequestOpts
+---@return intercom.Article|nil result
+---@return intercom.ErrorObject|nil err
+---@return intercom.Response|nil response
+function ArticlesResource:publish_draft(id, body, opts) end
+
+--- Search for articles: GET /articles/search (searchArticles; API version 2.12 and later)
 ---@param params? intercom.params.searchArticles # sent as the query string
 ---@param opts? intercom.RequestOpts
 ---@return intercom.Page|intercom.ArticleSearchResponse|nil result
@@ -349,7 +593,16 @@ function ArticlesResource:search(params, opts) end
 ---@return fun(): table|nil
 function ArticlesResource:search_each(params, opts) end
 
---- Update an article: PUT /articles/{id} (updateArticle)
+--- Stage an article draft: PUT /articles/{id}/draft (stageArticleDraft; API version 2.16 and later)
+---@param id string|integer
+---@param body? intercom.UpdateArticleRequest # sent as the JSON body
+---@param opts? intercom.RequestOpts
+---@return intercom.Article|nil result
+---@return intercom.ErrorObject|nil err
+---@return intercom.Response|nil response
+function ArticlesResource:stage_draft(id, body, opts) end
+
+--- Update an article: PUT /articles/{id} (updateArticle; API version 2.12 and later)
 ---@param id string|integer
 ---@param body? intercom.UpdateArticleRequest # sent as the JSON body
 ---@param opts? intercom.RequestOpts
@@ -358,10 +611,197 @@ function ArticlesResource:search_each(params, opts) end
 ---@return intercom.Response|nil response
 function ArticlesResource:update(id, body, opts) end
 
+---@class intercom.AudiencesResource
+local AudiencesResource = {}
+
+--- Create an audience: POST /audiences (createAudience; API version 2.16 and later)
+---@param body? intercom.CreateAudienceRequest # sent as the JSON body
+---@param opts? intercom.RequestOpts
+---@return intercom.Audience|nil result
+---@return intercom.ErrorObject|nil err
+---@return intercom.Response|nil response
+function AudiencesResource:create(body, opts) end
+
+--- Delete an audience: DELETE /audiences/{id} (deleteAudience; API version 2.16 and later)
+---@param id string|integer
+---@param opts? intercom.RequestOpts
+---@return table|true|nil result
+---@return intercom.ErrorObject|nil err
+---@return intercom.Response|nil response
+function AudiencesResource:delete(id, opts) end
+
+--- Retrieve an audience: GET /audiences/{id} (retrieveAudience; API version 2.16 and later)
+---@param id string|integer
+---@param opts? intercom.RequestOpts
+---@return intercom.Audience|nil result
+---@return intercom.ErrorObject|nil err
+---@return intercom.Response|nil response
+function AudiencesResource:find(id, opts) end
+
+--- List all audiences: GET /audiences (listAudiences; API version 2.16 and later)
+---@param params? intercom.params.listAudiences # sent as the query string
+---@param opts? intercom.RequestOpts
+---@return intercom.Page|intercom.AudienceList|nil result
+---@return intercom.ErrorObject|nil err
+---@return intercom.Response|nil response
+function AudiencesResource:list(params, opts) end
+
+--- Every item of `list`, fetching page after page lazily; raises the error object if a page fails.
+---@param params? intercom.params.listAudiences # sent as the query string
+---@param opts? intercom.RequestOpts
+---@return fun(): intercom.Audience|nil
+function AudiencesResource:each(params, opts) end
+
+--- Update an audience: PUT /audiences/{id} (updateAudience; API version 2.16 and later)
+---@param id string|integer
+---@param body? intercom.UpdateAudienceRequest # sent as the JSON body
+---@param opts? intercom.RequestOpts
+---@return intercom.Audience|nil result
+---@return intercom.ErrorObject|nil err
+---@return intercom.Response|nil response
+function AudiencesResource:update(id, body, opts) end
+
+---@class intercom.AwayStatusReasonsResource
+local AwayStatusReasonsResource = {}
+
+--- List all away status reasons: GET /away_status_reasons (listAwayStatusReasons; API version 2.14 and later)
+---@param opts? intercom.RequestOpts
+---@return intercom.AwayStatusReasonList|nil result
+---@return intercom.ErrorObject|nil err
+---@return intercom.Response|nil response
+function AwayStatusReasonsResource:list(opts) end
+
+---@class intercom.BannersResource
+local BannersResource = {}
+
+--- Dismiss a banner for a contact: POST /contacts/{id}/banners/{view_id}/dismiss (dismissContactBanner; API version 2.16 and later)
+---@param id string|integer
+---@param view_id string|integer
+---@param opts? intercom.RequestOpts
+---@return intercom.BannerDismiss|nil result
+---@return intercom.ErrorObject|nil err
+---@return intercom.Response|nil response
+function BannersResource:dismiss(id, view_id, opts) end
+
+--- List banners for a contact: GET /contacts/{id}/banners (listContactBanners; API version 2.16 and later)
+---@param id string|integer
+---@param opts? intercom.RequestOpts
+---@return intercom.BannerList|nil result
+---@return intercom.ErrorObject|nil err
+---@return intercom.Response|nil response
+function BannersResource:list_for_contact(id, opts) end
+
+---@class intercom.BrandsResource
+local BrandsResource = {}
+
+--- Retrieve a brand: GET /brands/{id} (retrieveBrand; API version 2.15 and later)
+---@param id string|integer
+---@param opts? intercom.RequestOpts
+---@return intercom.Brand|nil result
+---@return intercom.ErrorObject|nil err
+---@return intercom.Response|nil response
+function BrandsResource:find(id, opts) end
+
+--- List all brands: GET /brands (listBrands; API version 2.15 and later)
+---@param opts? intercom.RequestOpts
+---@return intercom.BrandList|nil result
+---@return intercom.ErrorObject|nil err
+---@return intercom.Response|nil response
+function BrandsResource:list(opts) end
+
+---@class intercom.CallsResource
+local CallsResource = {}
+
+--- Collect Fin Voice calls by conversation ID: GET /fin_voice/conversation/{conversation_id} (collectFinVoiceCallsByConversationId; API version 2.15 and later)
+---@param conversation_id string|integer
+---@param opts? intercom.RequestOpts
+---@return intercom.AiCallResponse[]|nil result
+---@return intercom.ErrorObject|nil err
+---@return intercom.Response|nil response
+function CallsResource:collect_fin_voice_by_conversation_id(conversation_id, opts) end
+
+--- Collect Fin Voice call by external ID: GET /fin_voice/external_id/{external_id} (collectFinVoiceCallByExternalId; API version 2.15 and later)
+---@param external_id string|integer
+---@param opts? intercom.RequestOpts
+---@return intercom.AiCallResponse|nil result
+---@return intercom.ErrorObject|nil err
+---@return intercom.Response|nil response
+function CallsResource:collect_fin_voice_by_external_id(external_id, opts) end
+
+--- Collect Fin Voice call by ID: GET /fin_voice/collect/{id} (collectFinVoiceCallById; API version 2.15 and later)
+---@param id string|integer
+---@param opts? intercom.RequestOpts
+---@return intercom.AiCallResponse|nil result
+---@return intercom.ErrorObject|nil err
+---@return intercom.Response|nil response
+function CallsResource:collect_fin_voice_by_id(id, opts) end
+
+--- Collect Fin Voice call by phone number: GET /fin_voice/phone_number/{phone_number} (collectFinVoiceCallByPhoneNumber; API version 2.15 and later)
+---@param phone_number string|integer
+---@param opts? intercom.RequestOpts
+---@return table|true|nil result
+---@return intercom.ErrorObject|nil err
+---@return intercom.Response|nil response
+function CallsResource:collect_fin_voice_by_phone_number(phone_number, opts) end
+
+--- Get a call: GET /calls/{call_id} (showCall; API version 2.14 and later)
+---@param call_id string|integer
+---@param opts? intercom.RequestOpts
+---@return intercom.Call|nil result
+---@return intercom.ErrorObject|nil err
+---@return intercom.Response|nil response
+function CallsResource:find(call_id, opts) end
+
+--- List all calls: GET /calls (listCalls; API version 2.14 and later)
+---@param params? intercom.params.listCalls # sent as the query string
+---@param opts? intercom.RequestOpts
+---@return intercom.Page|intercom.CallList|nil result
+---@return intercom.ErrorObject|nil err
+---@return intercom.Response|nil response
+function CallsResource:list(params, opts) end
+
+--- Every item of `list`, fetching page after page lazily; raises the error object if a page fails.
+---@param params? intercom.params.listCalls # sent as the query string
+---@param opts? intercom.RequestOpts
+---@return fun(): intercom.Call|nil
+function CallsResource:each(params, opts) end
+
+--- List calls with transcripts: POST /calls/search (listCallsWithTranscripts; API version 2.14 and later)
+---@param body? table # sent as the JSON body
+---@param opts? intercom.RequestOpts
+---@return table|nil result
+---@return intercom.ErrorObject|nil err
+---@return intercom.Response|nil response
+function CallsResource:list_with_transcripts(body, opts) end
+
+--- Register a Fin Voice call: POST /fin_voice/register (registerFinVoiceCall; API version 2.15 and later)
+---@param body? intercom.RegisterFinVoiceCallRequest # sent as the JSON body
+---@param opts? intercom.RequestOpts
+---@return intercom.AiCallResponse|nil result
+---@return intercom.ErrorObject|nil err
+---@return intercom.Response|nil response
+function CallsResource:register_fin_voice(body, opts) end
+
+--- Get call recording by call id: GET /calls/{call_id}/recording (showCallRecording; API version 2.14 and later)
+---@param call_id string|integer
+---@param opts? intercom.RequestOpts
+---@return table|true|nil result
+---@return intercom.ErrorObject|nil err
+---@return intercom.Response|nil response
+function CallsResource:show_recording(call_id, opts) end
+
+--- Get call transcript by call id: GET /calls/{call_id}/transcript (showCallTranscript; API version 2.14 and later)
+---@param call_id string|integer
+---@param opts? intercom.RequestOpts
+---@return table|true|nil result
+---@return intercom.ErrorObject|nil err
+---@return intercom.Response|nil response
+function CallsResource:show_transcript(call_id, opts) end
+
 ---@class intercom.CollectionsResource
 local CollectionsResource = {}
 
---- Create a collection: POST /help_center/collections (createCollection)
+--- Create a collection: POST /help_center/collections (createCollection; API version 2.12 and later)
 ---@param body? intercom.CreateCollectionRequest # sent as the JSON body
 ---@param opts? intercom.RequestOpts
 ---@return intercom.Collection|nil result
@@ -369,7 +809,7 @@ local CollectionsResource = {}
 ---@return intercom.Response|nil response
 function CollectionsResource:create(body, opts) end
 
---- Delete a collection: DELETE /help_center/collections/{id} (deleteCollection)
+--- Delete a collection: DELETE /help_center/collections/{id} (deleteCollection; API version 2.12 and later)
 ---@param id string|integer
 ---@param opts? intercom.RequestOpts
 ---@return intercom.DeletedCollectionObject|nil result
@@ -377,7 +817,7 @@ function CollectionsResource:create(body, opts) end
 ---@return intercom.Response|nil response
 function CollectionsResource:delete(id, opts) end
 
---- Retrieve a collection: GET /help_center/collections/{id} (retrieveCollection)
+--- Retrieve a collection: GET /help_center/collections/{id} (retrieveCollection; API version 2.12 and later)
 ---@param id string|integer
 ---@param opts? intercom.RequestOpts
 ---@return intercom.Collection|nil result
@@ -385,7 +825,7 @@ function CollectionsResource:delete(id, opts) end
 ---@return intercom.Response|nil response
 function CollectionsResource:find(id, opts) end
 
---- List all collections: GET /help_center/collections (listAllCollections)
+--- List all collections: GET /help_center/collections (listAllCollections; API version 2.12 and later)
 ---@param params? intercom.params.listAllCollections # sent as the query string
 ---@param opts? intercom.RequestOpts
 ---@return intercom.Page|intercom.CollectionList|nil result
@@ -399,7 +839,7 @@ function CollectionsResource:list(params, opts) end
 ---@return fun(): intercom.Collection|nil
 function CollectionsResource:each(params, opts) end
 
---- Update a collection: PUT /help_center/collections/{id} (updateCollection)
+--- Update a collection: PUT /help_center/collections/{id} (updateCollection; API version 2.12 and later)
 ---@param id string|integer
 ---@param body? intercom.UpdateCollectionRequest # sent as the JSON body
 ---@param opts? intercom.RequestOpts
@@ -411,7 +851,7 @@ function CollectionsResource:update(id, body, opts) end
 ---@class intercom.CompaniesResource
 local CompaniesResource = {}
 
---- Attach a Contact to a Company: POST /contacts/{id}/companies (attachContactToACompany)
+--- Attach a Contact to a Company: POST /contacts/{id}/companies (attachContactToACompany; API version 2.12 and later)
 ---@param id string|integer
 ---@param body? table # sent as the JSON body
 ---@param opts? intercom.RequestOpts
@@ -420,7 +860,7 @@ local CompaniesResource = {}
 ---@return intercom.Response|nil response
 function CompaniesResource:attach_contact(id, body, opts) end
 
---- Create or Update a company: POST /companies (createOrUpdateCompany)
+--- Create or Update a company: POST /companies (createOrUpdateCompany; API version 2.12 and later)
 ---@param body? intercom.CreateOrUpdateCompanyRequest # sent as the JSON body
 ---@param opts? intercom.RequestOpts
 ---@return intercom.Company|nil result
@@ -428,7 +868,7 @@ function CompaniesResource:attach_contact(id, body, opts) end
 ---@return intercom.Response|nil response
 function CompaniesResource:create_or_update(body, opts) end
 
---- Delete a company: DELETE /companies/{id} (deleteCompany)
+--- Delete a company: DELETE /companies/{id} (deleteCompany; API version 2.12 and later)
 ---@param id string|integer
 ---@param opts? intercom.RequestOpts
 ---@return intercom.DeletedCompanyObject|nil result
@@ -436,7 +876,7 @@ function CompaniesResource:create_or_update(body, opts) end
 ---@return intercom.Response|nil response
 function CompaniesResource:delete(id, opts) end
 
---- Detach a contact from a company: DELETE /contacts/{contact_id}/companies/{id} (detachContactFromACompany)
+--- Detach a contact from a company: DELETE /contacts/{contact_id}/companies/{id} (detachContactFromACompany; API version 2.12 and later)
 ---@param contact_id string|integer
 ---@param id string|integer
 ---@param opts? intercom.RequestOpts
@@ -445,7 +885,7 @@ function CompaniesResource:delete(id, opts) end
 ---@return intercom.Response|nil response
 function CompaniesResource:detach_contact(contact_id, id, opts) end
 
---- Retrieve a company by ID: GET /companies/{id} (RetrieveACompanyById)
+--- Retrieve a company by ID: GET /companies/{id} (RetrieveACompanyById; API version 2.12 and later)
 ---@param id string|integer
 ---@param opts? intercom.RequestOpts
 ---@return intercom.Company|nil result
@@ -453,7 +893,7 @@ function CompaniesResource:detach_contact(contact_id, id, opts) end
 ---@return intercom.Response|nil response
 function CompaniesResource:find(id, opts) end
 
---- List all companies: POST /companies/list (listAllCompanies)
+--- List all companies: POST /companies/list (listAllCompanies; API version 2.12 and later)
 ---@param params? intercom.params.listAllCompanies # sent as the query string
 ---@param opts? intercom.RequestOpts
 ---@return intercom.Page|intercom.CompanyList|nil result
@@ -467,7 +907,7 @@ function CompaniesResource:list(params, opts) end
 ---@return fun(): intercom.Company|nil
 function CompaniesResource:each(params, opts) end
 
---- List attached contacts: GET /companies/{id}/contacts (ListAttachedContacts)
+--- List attached contacts: GET /companies/{id}/contacts (ListAttachedContacts; API version 2.12 and later)
 ---@param id string|integer
 ---@param params? intercom.params.ListAttachedContacts # sent as the query string
 ---@param opts? intercom.RequestOpts
@@ -483,7 +923,7 @@ function CompaniesResource:list_attached_contacts(id, params, opts) end
 ---@return fun(): intercom.Contact|nil
 function CompaniesResource:list_attached_contacts_each(id, params, opts) end
 
---- List attached segments for companies: GET /companies/{id}/segments (ListAttachedSegmentsForCompanies)
+--- List attached segments for companies: GET /companies/{id}/segments (ListAttachedSegmentsForCompanies; API version 2.12 and later)
 ---@param id string|integer
 ---@param opts? intercom.RequestOpts
 ---@return intercom.CompanyAttachedSegments|nil result
@@ -491,7 +931,7 @@ function CompaniesResource:list_attached_contacts_each(id, params, opts) end
 ---@return intercom.Response|nil response
 function CompaniesResource:list_attached_segments(id, opts) end
 
---- Retrieve companies: GET /companies (retrieveCompany)
+--- Retrieve companies: GET /companies (retrieveCompany; API version 2.12 and later)
 ---@param params? intercom.params.retrieveCompany # sent as the query string
 ---@param opts? intercom.RequestOpts
 ---@return intercom.Page|intercom.CompanyList|nil result
@@ -505,7 +945,7 @@ function CompaniesResource:retrieve(params, opts) end
 ---@return fun(): intercom.Company|nil
 function CompaniesResource:retrieve_each(params, opts) end
 
---- Scroll over all companies: GET /companies/scroll (scrollOverAllCompanies)
+--- Scroll over all companies: GET /companies/scroll (scrollOverAllCompanies; API version 2.12 and later)
 ---@param params? intercom.params.scrollOverAllCompanies # sent as the query string
 ---@param opts? intercom.RequestOpts
 ---@return intercom.Page|intercom.CompanyScroll|nil result
@@ -519,18 +959,19 @@ function CompaniesResource:scroll(params, opts) end
 ---@return fun(): intercom.Company|nil
 function CompaniesResource:scroll_each(params, opts) end
 
---- Update a company: PUT /companies/{id} (UpdateCompany)
+--- Update a company: PUT /companies/{id} (UpdateCompany; API version 2.12 and later)
 ---@param id string|integer
+---@param body? intercom.UpdateCompanyRequest # sent as the JSON body
 ---@param opts? intercom.RequestOpts
 ---@return intercom.Company|nil result
 ---@return intercom.ErrorObject|nil err
 ---@return intercom.Response|nil response
-function CompaniesResource:update(id, opts) end
+function CompaniesResource:update(id, body, opts) end
 
 ---@class intercom.ContactsResource
 local ContactsResource = {}
 
---- Archive contact: POST /contacts/{id}/archive (ArchiveContact)
+--- Archive contact: POST /contacts/{id}/archive (ArchiveContact; API version 2.12 and later)
 ---@param id string|integer
 ---@param opts? intercom.RequestOpts
 ---@return intercom.ContactArchived|nil result
@@ -538,7 +979,7 @@ local ContactsResource = {}
 ---@return intercom.Response|nil response
 function ContactsResource:archive(id, opts) end
 
---- Add subscription to a contact: POST /contacts/{contact_id}/subscriptions (attachSubscriptionTypeToContact)
+--- Add subscription to a contact: POST /contacts/{contact_id}/subscriptions (attachSubscriptionTypeToContact; API version 2.12 and later)
 ---@param contact_id string|integer
 ---@param body? table # sent as the JSON body
 ---@param opts? intercom.RequestOpts
@@ -547,7 +988,15 @@ function ContactsResource:archive(id, opts) end
 ---@return intercom.Response|nil response
 function ContactsResource:attach_subscription(contact_id, body, opts) end
 
---- Create contact: POST /contacts (CreateContact)
+--- Block contact: POST /contacts/{contact_id}/block (BlockContact; API version 2.13 and later)
+---@param contact_id string|integer
+---@param opts? intercom.RequestOpts
+---@return intercom.ContactBlocked|nil result
+---@return intercom.ErrorObject|nil err
+---@return intercom.Response|nil response
+function ContactsResource:block(contact_id, opts) end
+
+--- Create contact: POST /contacts (CreateContact; API version 2.12 and later)
 ---@param body? intercom.CreateContactRequest # sent as the JSON body
 ---@param opts? intercom.RequestOpts
 ---@return intercom.Contact|nil result
@@ -555,7 +1004,7 @@ function ContactsResource:attach_subscription(contact_id, body, opts) end
 ---@return intercom.Response|nil response
 function ContactsResource:create(body, opts) end
 
---- Delete a contact: DELETE /contacts/{id} (DeleteContact)
+--- Delete a contact: DELETE /contacts/{id} (DeleteContact; API version 2.12 and later)
 ---@param id string|integer
 ---@param opts? intercom.RequestOpts
 ---@return intercom.ContactDeleted|nil result
@@ -563,7 +1012,7 @@ function ContactsResource:create(body, opts) end
 ---@return intercom.Response|nil response
 function ContactsResource:delete(id, opts) end
 
---- Remove subscription from a contact: DELETE /contacts/{contact_id}/subscriptions/{id} (detachSubscriptionTypeToContact)
+--- Remove subscription from a contact: DELETE /contacts/{contact_id}/subscriptions/{id} (detachSubscriptionTypeToContact; API version 2.12 and later)
 ---@param contact_id string|integer
 ---@param id string|integer
 ---@param opts? intercom.RequestOpts
@@ -572,7 +1021,7 @@ function ContactsResource:delete(id, opts) end
 ---@return intercom.Response|nil response
 function ContactsResource:detach_subscription(contact_id, id, opts) end
 
---- Get a contact: GET /contacts/{id} (ShowContact)
+--- Get a contact: GET /contacts/{id} (ShowContact; API version 2.12 and later)
 ---@param id string|integer
 ---@param opts? intercom.RequestOpts
 ---@return intercom.Contact|nil result
@@ -580,7 +1029,7 @@ function ContactsResource:detach_subscription(contact_id, id, opts) end
 ---@return intercom.Response|nil response
 function ContactsResource:find(id, opts) end
 
---- List all contacts: GET /contacts (ListContacts)
+--- List all contacts: GET /contacts (ListContacts; API version 2.12 and later)
 ---@param params? intercom.params.ListContacts # sent as the query string
 ---@param opts? intercom.RequestOpts
 ---@return intercom.Page|intercom.ContactList|nil result
@@ -594,7 +1043,7 @@ function ContactsResource:list(params, opts) end
 ---@return fun(): intercom.Contact|nil
 function ContactsResource:each(params, opts) end
 
---- List attached companies for contact: GET /contacts/{id}/companies (listCompaniesForAContact)
+--- List attached companies for contact: GET /contacts/{id}/companies (listCompaniesForAContact; API version 2.12 and later)
 ---@param id string|integer
 ---@param params? intercom.params.listCompaniesForAContact # sent as the query string
 ---@param opts? intercom.RequestOpts
@@ -610,7 +1059,7 @@ function ContactsResource:list_attached_companies(id, params, opts) end
 ---@return fun(): intercom.Company|nil
 function ContactsResource:list_attached_companies_each(id, params, opts) end
 
---- List attached segments for contact: GET /contacts/{contact_id}/segments (listSegmentsForAContact)
+--- List attached segments for contact: GET /contacts/{contact_id}/segments (listSegmentsForAContact; API version 2.12 and later)
 ---@param contact_id string|integer
 ---@param opts? intercom.RequestOpts
 ---@return intercom.ContactSegments|nil result
@@ -618,7 +1067,7 @@ function ContactsResource:list_attached_companies_each(id, params, opts) end
 ---@return intercom.Response|nil response
 function ContactsResource:list_attached_segments(contact_id, opts) end
 
---- List subscriptions for a contact: GET /contacts/{contact_id}/subscriptions (listSubscriptionsForAContact)
+--- List subscriptions for a contact: GET /contacts/{contact_id}/subscriptions (listSubscriptionsForAContact; API version 2.12 and later)
 ---@param contact_id string|integer
 ---@param opts? intercom.RequestOpts
 ---@return intercom.SubscriptionTypeList|nil result
@@ -626,7 +1075,7 @@ function ContactsResource:list_attached_segments(contact_id, opts) end
 ---@return intercom.Response|nil response
 function ContactsResource:list_attached_subscriptions(contact_id, opts) end
 
---- List tags attached to a contact: GET /contacts/{contact_id}/tags (listTagsForAContact)
+--- List tags attached to a contact: GET /contacts/{contact_id}/tags (listTagsForAContact; API version 2.12 and later)
 ---@param contact_id string|integer
 ---@param opts? intercom.RequestOpts
 ---@return intercom.TagList|nil result
@@ -634,7 +1083,23 @@ function ContactsResource:list_attached_subscriptions(contact_id, opts) end
 ---@return intercom.Response|nil response
 function ContactsResource:list_attached_tags(contact_id, opts) end
 
---- Merge a lead and a user: POST /contacts/merge (MergeContact)
+--- Get contact merge history: GET /contacts/{id}/merge_history (ListContactMergeHistory; API version 2.16 and later)
+---@param id string|integer
+---@param params? intercom.params.ListContactMergeHistory # sent as the query string
+---@param opts? intercom.RequestOpts
+---@return intercom.Page|intercom.MergeHistoryList|nil result
+---@return intercom.ErrorObject|nil err
+---@return intercom.Response|nil response
+function ContactsResource:list_merge_history(id, params, opts) end
+
+--- Every item of `list_merge_history`, fetching page after page lazily; raises the error object if a page fails.
+---@param id string|integer
+---@param params? intercom.params.ListContactMergeHistory # sent as the query string
+---@param opts? intercom.RequestOpts
+---@return fun(): intercom.MergeHistoryItem|nil
+function ContactsResource:list_merge_history_each(id, params, opts) end
+
+--- Merge a lead and a user: POST /contacts/merge (MergeContact; API version 2.12 and later)
 ---@param body? intercom.MergeContactsRequest # sent as the JSON body
 ---@param opts? intercom.RequestOpts
 ---@return intercom.Contact|nil result
@@ -642,8 +1107,8 @@ function ContactsResource:list_attached_tags(contact_id, opts) end
 ---@return intercom.Response|nil response
 function ContactsResource:merge_lead_in_user(body, opts) end
 
---- Search contacts: POST /contacts/search (SearchContacts)
----@param body? intercom.SearchRequest # sent as the JSON body
+--- Search contacts: POST /contacts/search (SearchContacts; API version 2.12 and later)
+---@param body? intercom.ContactSearchRequest # sent as the JSON body
 ---@param opts? intercom.RequestOpts
 ---@return intercom.Page|intercom.ContactList|nil result
 ---@return intercom.ErrorObject|nil err
@@ -651,12 +1116,21 @@ function ContactsResource:merge_lead_in_user(body, opts) end
 function ContactsResource:search(body, opts) end
 
 --- Every item of `search`, fetching page after page lazily; raises the error object if a page fails.
----@param body? intercom.SearchRequest # sent as the JSON body
+---@param body? intercom.ContactSearchRequest # sent as the JSON body
 ---@param opts? intercom.RequestOpts
 ---@return fun(): intercom.Contact|nil
 function ContactsResource:search_each(body, opts) end
 
---- Unarchive contact: POST /contacts/{id}/unarchive (UnarchiveContact)
+--- Get a contact by External ID: GET /contacts/find_by_external_id/{external_id} (ShowContactByExternalId; API version 2.13 and later)
+---@param external_id string|integer
+---@param params? intercom.params.ShowContactByExternalId # sent as the query string
+---@param opts? intercom.RequestOpts
+---@return intercom.Contact|nil result
+---@return intercom.ErrorObject|nil err
+---@return intercom.Response|nil response
+function ContactsResource:show_by_external_id(external_id, params, opts) end
+
+--- Unarchive contact: POST /contacts/{id}/unarchive (UnarchiveContact; API version 2.12 and later)
 ---@param id string|integer
 ---@param opts? intercom.RequestOpts
 ---@return intercom.ContactUnarchived|nil result
@@ -664,7 +1138,7 @@ function ContactsResource:search_each(body, opts) end
 ---@return intercom.Response|nil response
 function ContactsResource:unarchive(id, opts) end
 
---- Update a contact: PUT /contacts/{id} (UpdateContact)
+--- Update a contact: PUT /contacts/{id} (UpdateContact; API version 2.12 and later)
 ---@param id string|integer
 ---@param body? intercom.UpdateContactRequest # sent as the JSON body
 ---@param opts? intercom.RequestOpts
@@ -673,10 +1147,157 @@ function ContactsResource:unarchive(id, opts) end
 ---@return intercom.Response|nil response
 function ContactsResource:update(id, body, opts) end
 
+---@class intercom.ContentResource
+local ContentResource = {}
+
+--- Run a bulk action on Knowledge Hub content: POST /content/bulk_actions (bulkContentActions; API version 2.16 and later)
+---@param body? intercom.ContentBulkActionRequest # sent as the JSON body
+---@param opts? intercom.RequestOpts
+---@return intercom.ContentBulkActionResponse|nil result
+---@return intercom.ErrorObject|nil err
+---@return intercom.Response|nil response
+function ContentResource:bulk_actions(body, opts) end
+
+--- Search knowledge base contents: GET /content/search (searchContent; API version 2.16 and later)
+---@param params? intercom.params.searchContent # sent as the query string
+---@param opts? intercom.RequestOpts
+---@return intercom.Page|intercom.ContentSearchResponse|nil result
+---@return intercom.ErrorObject|nil err
+---@return intercom.Response|nil response
+function ContentResource:search(params, opts) end
+
+--- Every item of `search`, fetching page after page lazily; raises the error object if a page fails.
+---@param params? intercom.params.searchContent # sent as the query string
+---@param opts? intercom.RequestOpts
+---@return fun(): intercom.ContentSearchResult|nil
+function ContentResource:search_each(params, opts) end
+
+---@class intercom.ContentSnippetsResource
+local ContentSnippetsResource = {}
+
+--- Create a content snippet: POST /content_snippets (createContentSnippet; API version 2.16 and later)
+---@param body? intercom.ContentSnippetCreateRequest # sent as the JSON body
+---@param opts? intercom.RequestOpts
+---@return intercom.ContentSnippet|nil result
+---@return intercom.ErrorObject|nil err
+---@return intercom.Response|nil response
+function ContentSnippetsResource:create(body, opts) end
+
+--- Delete a content snippet: DELETE /content_snippets/{id} (deleteContentSnippet; API version 2.16 and later)
+---@param id string|integer
+---@param opts? intercom.RequestOpts
+---@return table|true|nil result
+---@return intercom.ErrorObject|nil err
+---@return intercom.Response|nil response
+function ContentSnippetsResource:delete(id, opts) end
+
+--- Retrieve a content snippet: GET /content_snippets/{id} (getContentSnippet; API version 2.16 and later)
+---@param id string|integer
+---@param opts? intercom.RequestOpts
+---@return intercom.ContentSnippet|nil result
+---@return intercom.ErrorObject|nil err
+---@return intercom.Response|nil response
+function ContentSnippetsResource:find(id, opts) end
+
+--- List all content snippets: GET /content_snippets (listContentSnippets; API version 2.16 and later)
+---@param params? intercom.params.listContentSnippets # sent as the query string
+---@param opts? intercom.RequestOpts
+---@return intercom.Page|intercom.ContentSnippetList|nil result
+---@return intercom.ErrorObject|nil err
+---@return intercom.Response|nil response
+function ContentSnippetsResource:list(params, opts) end
+
+--- Every item of `list`, fetching page after page lazily; raises the error object if a page fails.
+---@param params? intercom.params.listContentSnippets # sent as the query string
+---@param opts? intercom.RequestOpts
+---@return fun(): intercom.ContentSnippet|nil
+function ContentSnippetsResource:each(params, opts) end
+
+--- Update a content snippet: PUT /content_snippets/{id} (updateContentSnippet; API version 2.16 and later)
+---@param id string|integer
+---@param body? intercom.ContentSnippetUpdateRequest # sent as the JSON body
+---@param opts? intercom.RequestOpts
+---@return intercom.ContentSnippet|nil result
+---@return intercom.ErrorObject|nil err
+---@return intercom.Response|nil response
+function ContentSnippetsResource:update(id, body, opts) end
+
+---@class intercom.ConversationAttributesResource
+local ConversationAttributesResource = {}
+
+--- Create a conversation attribute: POST /conversations/attributes (createConversationAttribute; API version 2.16 and later)
+---@param body? intercom.CreateConversationAttributeRequest # sent as the JSON body
+---@param opts? intercom.RequestOpts
+---@return intercom.ConversationAttribute|nil result
+---@return intercom.ErrorObject|nil err
+---@return intercom.Response|nil response
+function ConversationAttributesResource:create(body, opts) end
+
+--- Add an option to a list conversation attribute: POST /conversations/attributes/{id}/options (createConversationAttributeOption; API version 2.16 and later)
+---@param id string|integer
+---@param body? intercom.CreateConversationAttributeOptionRequest # sent as the JSON body
+---@param opts? intercom.RequestOpts
+---@return intercom.ConversationAttribute|nil result
+---@return intercom.ErrorObject|nil err
+---@return intercom.Response|nil response
+function ConversationAttributesResource:create_option(id, body, opts) end
+
+--- Delete (archive) a conversation attribute: DELETE /conversations/attributes/{id} (deleteConversationAttribute; API version 2.16 and later)
+---@param id string|integer
+---@param opts? intercom.RequestOpts
+---@return intercom.ConversationAttribute|nil result
+---@return intercom.ErrorObject|nil err
+---@return intercom.Response|nil response
+function ConversationAttributesResource:delete(id, opts) end
+
+--- Archive an option on a list conversation attribute: DELETE /conversations/attributes/{id}/options/{option_id} (deleteConversationAttributeOption; API version 2.16 and later)
+---@param id string|integer
+---@param option_id string|integer
+---@param opts? intercom.RequestOpts
+---@return intercom.ConversationAttribute|nil result
+---@return intercom.ErrorObject|nil err
+---@return intercom.Response|nil response
+function ConversationAttributesResource:delete_option(id, option_id, opts) end
+
+--- Get a conversation attribute: GET /conversations/attributes/{id} (getConversationAttribute; API version 2.16 and later)
+---@param id string|integer
+---@param opts? intercom.RequestOpts
+---@return intercom.ConversationAttribute|nil result
+---@return intercom.ErrorObject|nil err
+---@return intercom.Response|nil response
+function ConversationAttributesResource:find(id, opts) end
+
+--- List all conversation attributes: GET /conversations/attributes (listConversationAttributes; API version 2.16 and later)
+---@param params? intercom.params.listConversationAttributes # sent as the query string
+---@param opts? intercom.RequestOpts
+---@return intercom.ConversationAttributeList|nil result
+---@return intercom.ErrorObject|nil err
+---@return intercom.Response|nil response
+function ConversationAttributesResource:list(params, opts) end
+
+--- Update a conversation attribute: PUT /conversations/attributes/{id} (updateConversationAttribute; API version 2.16 and later)
+---@param id string|integer
+---@param body? intercom.UpdateConversationAttributeRequest # sent as the JSON body
+---@param opts? intercom.RequestOpts
+---@return intercom.ConversationAttribute|nil result
+---@return intercom.ErrorObject|nil err
+---@return intercom.Response|nil response
+function ConversationAttributesResource:update(id, body, opts) end
+
+--- Update an option on a list conversation attribute: PUT /conversations/attributes/{id}/options/{option_id} (updateConversationAttributeOption; API version 2.16 and later)
+---@param id string|integer
+---@param option_id string|integer
+---@param body? intercom.UpdateConversationAttributeOptionRequest # sent as the JSON body
+---@param opts? intercom.RequestOpts
+---@return intercom.ConversationAttribute|nil result
+---@return intercom.ErrorObject|nil err
+---@return intercom.Response|nil response
+function ConversationAttributesResource:update_option(id, option_id, body, opts) end
+
 ---@class intercom.ConversationsResource
 local ConversationsResource = {}
 
---- Attach a contact to a conversation: POST /conversations/{id}/customers (attachContactToConversation)
+--- Attach a contact to a conversation: POST /conversations/{id}/customers (attachContactToConversation; API version 2.12 and later)
 ---@param id string|integer
 ---@param body? intercom.AttachContactToConversationRequest # sent as the JSON body
 ---@param opts? intercom.RequestOpts
@@ -685,7 +1306,7 @@ local ConversationsResource = {}
 ---@return intercom.Response|nil response
 function ConversationsResource:attach_contact_as_admin(id, body, opts) end
 
---- Convert a conversation to a ticket: POST /conversations/{id}/convert (convertConversationToTicket)
+--- Convert a conversation to a ticket: POST /conversations/{id}/convert (convertConversationToTicket; API version 2.12 and later)
 ---@param id string|integer
 ---@param body? intercom.ConvertConversationToTicketRequest # sent as the JSON body
 ---@param opts? intercom.RequestOpts
@@ -694,7 +1315,7 @@ function ConversationsResource:attach_contact_as_admin(id, body, opts) end
 ---@return intercom.Response|nil response
 function ConversationsResource:convert_to_ticket(id, body, opts) end
 
---- Creates a conversation: POST /conversations (createConversation)
+--- Creates a conversation: POST /conversations (createConversation; API version 2.12 and later)
 ---@param body? intercom.CreateConversationRequest # sent as the JSON body
 ---@param opts? intercom.RequestOpts
 ---@return intercom.Message|nil result
@@ -702,7 +1323,16 @@ function ConversationsResource:convert_to_ticket(id, body, opts) end
 ---@return intercom.Response|nil response
 function ConversationsResource:create(body, opts) end
 
---- Detach a contact from a group conversation: DELETE /conversations/{conversation_id}/customers/{contact_id} (detachContactFromConversation)
+--- Delete a conversation: DELETE /conversations/{conversation_id} (deleteConversation; API version 2.13 and later)
+---@param conversation_id string|integer
+---@param params? intercom.params.deleteConversation # sent as the query string
+---@param opts? intercom.RequestOpts
+---@return intercom.ConversationDeleted|nil result
+---@return intercom.ErrorObject|nil err
+---@return intercom.Response|nil response
+function ConversationsResource:delete(conversation_id, params, opts) end
+
+--- Detach a contact from a group conversation: DELETE /conversations/{conversation_id}/customers/{contact_id} (detachContactFromConversation; API version 2.12 and later)
 ---@param conversation_id string|integer
 ---@param contact_id string|integer
 ---@param body? intercom.DetachContactFromConversationRequest # sent as the JSON body
@@ -712,7 +1342,7 @@ function ConversationsResource:create(body, opts) end
 ---@return intercom.Response|nil response
 function ConversationsResource:detach_contact_as_admin(conversation_id, contact_id, body, opts) end
 
---- Retrieve a conversation: GET /conversations/{id} (retrieveConversation)
+--- Retrieve a conversation: GET /conversations/{id} (retrieveConversation; API version 2.12 and later)
 ---@param id string|integer
 ---@param params? intercom.params.retrieveConversation # sent as the query string
 ---@param opts? intercom.RequestOpts
@@ -721,10 +1351,10 @@ function ConversationsResource:detach_contact_as_admin(conversation_id, contact_
 ---@return intercom.Response|nil response
 function ConversationsResource:find(id, params, opts) end
 
---- List all conversations: GET /conversations (listConversations)
+--- List all conversations: GET /conversations (listConversations; API version 2.12 and later)
 ---@param params? intercom.params.listConversations # sent as the query string
 ---@param opts? intercom.RequestOpts
----@return intercom.Page|intercom.PaginatedResponse|nil result
+---@return intercom.Page|intercom.ConversationList|nil result
 ---@return intercom.ErrorObject|nil err
 ---@return intercom.Response|nil response
 function ConversationsResource:list(params, opts) end
@@ -732,10 +1362,48 @@ function ConversationsResource:list(params, opts) end
 --- Every item of `list`, fetching page after page lazily; raises the error object if a page fails.
 ---@param params? intercom.params.listConversations # sent as the query string
 ---@param opts? intercom.RequestOpts
----@return fun(): table|nil
+---@return fun(): intercom.ConversationListItem|nil
 function ConversationsResource:each(params, opts) end
 
---- Manage a conversation: POST /conversations/{id}/parts (manageConversation)
+--- List all deleted conversation IDs: GET /conversations/deleted (listDeletedConversationIds; API version 2.16 and later)
+---@param params? intercom.params.listDeletedConversationIds # sent as the query string
+---@param opts? intercom.RequestOpts
+---@return intercom.Page|intercom.DeletedConversationList|nil result
+---@return intercom.ErrorObject|nil err
+---@return intercom.Response|nil response
+function ConversationsResource:list_deleted_ids(params, opts) end
+
+--- Every item of `list_deleted_ids`, fetching page after page lazily; raises the error object if a page fails.
+---@param params? intercom.params.listDeletedConversationIds # sent as the query string
+---@param opts? intercom.RequestOpts
+---@return fun(): intercom.DeletedConversationItem|nil
+function ConversationsResource:list_deleted_ids_each(params, opts) end
+
+--- List handling events: GET /conversations/{id}/handling_events (listHandlingEvents; API version 2.15 and later)
+---@param id string|integer
+---@param opts? intercom.RequestOpts
+---@return intercom.HandlingEventList|nil result
+---@return intercom.ErrorObject|nil err
+---@return intercom.Response|nil response
+function ConversationsResource:list_handling_events(id, opts) end
+
+--- List side conversations: GET /conversations/{id}/side_conversations (listSideConversations; API version 2.16 and later)
+---@param id string|integer
+---@param params? intercom.params.listSideConversations # sent as the query string
+---@param opts? intercom.RequestOpts
+---@return intercom.Page|intercom.SideConversationList|nil result
+---@return intercom.ErrorObject|nil err
+---@return intercom.Response|nil response
+function ConversationsResource:list_side_conversations(id, params, opts) end
+
+--- Every item of `list_side_conversations`, fetching page after page lazily; raises the error object if a page fails.
+---@param id string|integer
+---@param params? intercom.params.listSideConversations # sent as the query string
+---@param opts? intercom.RequestOpts
+---@return fun(): intercom.SideConversationSummary|nil
+function ConversationsResource:list_side_conversations_each(id, params, opts) end
+
+--- Manage a conversation: POST /conversations/{id}/parts (manageConversation; API version 2.12 and later)
 ---@param id string|integer
 ---@param body? intercom.CloseConversationRequest|intercom.SnoozeConversationRequest|intercom.OpenConversationRequest|intercom.AssignConversationRequest # sent as the JSON body
 ---@param opts? intercom.RequestOpts
@@ -744,7 +1412,16 @@ function ConversationsResource:each(params, opts) end
 ---@return intercom.Response|nil response
 function ConversationsResource:manage(id, body, opts) end
 
---- Redact a conversation part: POST /conversations/redact (redactConversation)
+--- Merge a conversation: POST /conversations/{id}/merge (mergeConversation; API version 2.16 and later)
+---@param id string|integer
+---@param body? intercom.MergeConversationsRequest # sent as the JSON body
+---@param opts? intercom.RequestOpts
+---@return intercom.Conversation|nil result
+---@return intercom.ErrorObject|nil err
+---@return intercom.Response|nil response
+function ConversationsResource:merge(id, body, opts) end
+
+--- Redact a conversation part: POST /conversations/redact (redactConversation; API version 2.12 and later)
 ---@param body? intercom.RedactConversationRequest # sent as the JSON body
 ---@param opts? intercom.RequestOpts
 ---@return intercom.Conversation|nil result
@@ -752,7 +1429,7 @@ function ConversationsResource:manage(id, body, opts) end
 ---@return intercom.Response|nil response
 function ConversationsResource:redact_conversation_part(body, opts) end
 
---- Reply to a conversation: POST /conversations/{id}/reply (replyConversation)
+--- Reply to a conversation: POST /conversations/{id}/reply (replyConversation; API version 2.12 and later)
 ---@param id string|integer
 ---@param body? intercom.ReplyConversationRequest # sent as the JSON body
 ---@param opts? intercom.RequestOpts
@@ -761,7 +1438,7 @@ function ConversationsResource:redact_conversation_part(body, opts) end
 ---@return intercom.Response|nil response
 function ConversationsResource:reply(id, body, opts) end
 
---- Search conversations: POST /conversations/search (searchConversations)
+--- Search conversations: POST /conversations/search (searchConversations; API version 2.12 and later)
 ---@param body? intercom.SearchRequest # sent as the JSON body
 ---@param opts? intercom.RequestOpts
 ---@return intercom.Page|intercom.ConversationList|nil result
@@ -775,7 +1452,7 @@ function ConversationsResource:search(body, opts) end
 ---@return fun(): intercom.ConversationListItem|nil
 function ConversationsResource:search_each(body, opts) end
 
---- Update a conversation: PUT /conversations/{id} (updateConversation)
+--- Update a conversation: PUT /conversations/{id} (updateConversation; API version 2.12 and later)
 ---@param id string|integer
 ---@param body? intercom.UpdateConversationRequest # sent as the JSON body
 ---@param opts? intercom.RequestOpts
@@ -784,10 +1461,65 @@ function ConversationsResource:search_each(body, opts) end
 ---@return intercom.Response|nil response
 function ConversationsResource:update(id, body, opts) end
 
+---@class intercom.CustomObjectInstancesResource
+local CustomObjectInstancesResource = {}
+
+--- Create or Update a Custom Object Instance: POST /custom_object_instances/{custom_object_type_identifier} (createCustomObjectInstances; API version 2.13 and later)
+---@param custom_object_type_identifier string|integer
+---@param body? intercom.CreateOrUpdateCustomObjectInstanceRequest # sent as the JSON body
+---@param opts? intercom.RequestOpts
+---@return intercom.CustomObjectInstance|nil result
+---@return intercom.ErrorObject|nil err
+---@return intercom.Response|nil response
+function CustomObjectInstancesResource:create(custom_object_type_identifier, body, opts) end
+
+--- Delete a Custom Object Instance by ID: DELETE /custom_object_instances/{custom_object_type_identifier}/{custom_object_instance_id} (deleteCustomObjectInstancesByExternalId; API version 2.13 and later)
+---@param custom_object_type_identifier string|integer
+---@param custom_object_instance_id string|integer
+---@param opts? intercom.RequestOpts
+---@return intercom.CustomObjectInstanceDeleted|nil result
+---@return intercom.ErrorObject|nil err
+---@return intercom.Response|nil response
+function CustomObjectInstancesResource:delete(custom_object_type_identifier, custom_object_instance_id, opts) end
+
+--- Delete a Custom Object Instance by External ID: DELETE /custom_object_instances/{custom_object_type_identifier} (deleteCustomObjectInstancesById; API version 2.13 and later)
+---@param custom_object_type_identifier string|integer
+---@param params? intercom.params.deleteCustomObjectInstancesById # sent as the query string
+---@param opts? intercom.RequestOpts
+---@return intercom.CustomObjectInstanceDeleted|nil result
+---@return intercom.ErrorObject|nil err
+---@return intercom.Response|nil response
+function CustomObjectInstancesResource:delete_by_external_id(custom_object_type_identifier, params, opts) end
+
+--- Get Custom Object Instance by ID: GET /custom_object_instances/{custom_object_type_identifier}/{custom_object_instance_id} (getCustomObjectInstancesById; API version 2.13 and later)
+---@param custom_object_type_identifier string|integer
+---@param custom_object_instance_id string|integer
+---@param opts? intercom.RequestOpts
+---@return intercom.CustomObjectInstance|nil result
+---@return intercom.ErrorObject|nil err
+---@return intercom.Response|nil response
+function CustomObjectInstancesResource:find(custom_object_type_identifier, custom_object_instance_id, opts) end
+
+--- List Custom Object Instances: GET /custom_object_instances/{custom_object_type_identifier} (listCustomObjectInstances; API version 2.13 and later)
+---@param custom_object_type_identifier string|integer
+---@param params? intercom.params.listCustomObjectInstances # sent as the query string
+---@param opts? intercom.RequestOpts
+---@return intercom.Page|intercom.CustomObjectInstancesPaginatedList|nil result
+---@return intercom.ErrorObject|nil err
+---@return intercom.Response|nil response
+function CustomObjectInstancesResource:list(custom_object_type_identifier, params, opts) end
+
+--- Every item of `list`, fetching page after page lazily; raises the error object if a page fails.
+---@param custom_object_type_identifier string|integer
+---@param params? intercom.params.listCustomObjectInstances # sent as the query string
+---@param opts? intercom.RequestOpts
+---@return fun(): intercom.CustomObjectInstance|nil
+function CustomObjectInstancesResource:each(custom_object_type_identifier, params, opts) end
+
 ---@class intercom.DataAttributesResource
 local DataAttributesResource = {}
 
---- Create a data attribute: POST /data_attributes (createDataAttribute)
+--- Create a data attribute: POST /data_attributes (createDataAttribute; API version 2.12 and later)
 ---@param body? intercom.CreateDataAttributeRequest # sent as the JSON body
 ---@param opts? intercom.RequestOpts
 ---@return intercom.DataAttribute|nil result
@@ -795,7 +1527,7 @@ local DataAttributesResource = {}
 ---@return intercom.Response|nil response
 function DataAttributesResource:create(body, opts) end
 
---- List all data attributes: GET /data_attributes (lisDataAttributes)
+--- List all data attributes: GET /data_attributes (lisDataAttributes; API version 2.12 and later)
 ---@param params? intercom.params.lisDataAttributes # sent as the query string
 ---@param opts? intercom.RequestOpts
 ---@return intercom.DataAttributeList|nil result
@@ -803,7 +1535,7 @@ function DataAttributesResource:create(body, opts) end
 ---@return intercom.Response|nil response
 function DataAttributesResource:list(params, opts) end
 
---- Update a data attribute: PUT /data_attributes/{id} (updateDataAttribute)
+--- Update a data attribute: PUT /data_attributes/{id} (updateDataAttribute; API version 2.12 and later)
 ---@param id string|integer
 ---@param body? intercom.UpdateDataAttributeRequest # sent as the JSON body
 ---@param opts? intercom.RequestOpts
@@ -812,10 +1544,86 @@ function DataAttributesResource:list(params, opts) end
 ---@return intercom.Response|nil response
 function DataAttributesResource:update(id, body, opts) end
 
+---@class intercom.DataConnectorsResource
+local DataConnectorsResource = {}
+
+--- Create a data connector: POST /data_connectors (createDataConnector; API version 2.16 and later)
+---@param body? intercom.CreateDataConnectorRequest # sent as the JSON body
+---@param opts? intercom.RequestOpts
+---@return intercom.DataConnectorDetail|nil result
+---@return intercom.ErrorObject|nil err
+---@return intercom.Response|nil response
+function DataConnectorsResource:create(body, opts) end
+
+--- Delete a data connector: DELETE /data_connectors/{id} (deleteDataConnector; API version 2.16 and later)
+---@param id string|integer
+---@param opts? intercom.RequestOpts
+---@return intercom.DeletedDataConnectorObject|nil result
+---@return intercom.ErrorObject|nil err
+---@return intercom.Response|nil response
+function DataConnectorsResource:delete(id, opts) end
+
+--- Retrieve a data connector: GET /data_connectors/{id} (RetrieveDataConnector; API version 2.16 and later)
+---@param id string|integer
+---@param params? intercom.params.RetrieveDataConnector # sent as the query string
+---@param opts? intercom.RequestOpts
+---@return intercom.DataConnectorDetail|nil result
+---@return intercom.ErrorObject|nil err
+---@return intercom.Response|nil response
+function DataConnectorsResource:find(id, params, opts) end
+
+--- Retrieve an execution result: GET /data_connectors/{data_connector_id}/execution_results/{id} (showDataConnectorExecutionResult; API version 2.16 and later)
+---@param data_connector_id string|integer
+---@param id string|integer
+---@param opts? intercom.RequestOpts
+---@return intercom.DataConnectorExecutionResult|nil result
+---@return intercom.ErrorObject|nil err
+---@return intercom.Response|nil response
+function DataConnectorsResource:find_execution_result(data_connector_id, id, opts) end
+
+--- List all data connectors: GET /data_connectors (listDataConnectors; API version 2.16 and later)
+---@param params? intercom.params.listDataConnectors # sent as the query string
+---@param opts? intercom.RequestOpts
+---@return intercom.Page|intercom.DataConnectorList|nil result
+---@return intercom.ErrorObject|nil err
+---@return intercom.Response|nil response
+function DataConnectorsResource:list(params, opts) end
+
+--- Every item of `list`, fetching page after page lazily; raises the error object if a page fails.
+---@param params? intercom.params.listDataConnectors # sent as the query string
+---@param opts? intercom.RequestOpts
+---@return fun(): intercom.DataConnector|nil
+function DataConnectorsResource:each(params, opts) end
+
+--- List execution results for a data connector: GET /data_connectors/{data_connector_id}/execution_results (listDataConnectorExecutionResults; API version 2.16 and later)
+---@param data_connector_id string|integer
+---@param params? intercom.params.listDataConnectorExecutionResults # sent as the query string
+---@param opts? intercom.RequestOpts
+---@return intercom.Page|intercom.DataConnectorExecutionResultList|nil result
+---@return intercom.ErrorObject|nil err
+---@return intercom.Response|nil response
+function DataConnectorsResource:list_execution_results(data_connector_id, params, opts) end
+
+--- Every item of `list_execution_results`, fetching page after page lazily; raises the error object if a page fails.
+---@param data_connector_id string|integer
+---@param params? intercom.params.listDataConnectorExecutionResults # sent as the query string
+---@param opts? intercom.RequestOpts
+---@return fun(): intercom.DataConnectorExecutionResult|nil
+function DataConnectorsResource:list_execution_results_each(data_connector_id, params, opts) end
+
+--- Update a data connector: PATCH /data_connectors/{id} (updateDataConnector; API version 2.16 and later)
+---@param id string|integer
+---@param body? intercom.UpdateDataConnectorRequest # sent as the JSON body
+---@param opts? intercom.RequestOpts
+---@return intercom.DataConnectorDetail|nil result
+---@return intercom.ErrorObject|nil err
+---@return intercom.Response|nil response
+function DataConnectorsResource:update(id, body, opts) end
+
 ---@class intercom.DataExportResource
 local DataExportResource = {}
 
---- Cancel content data export: POST /export/cancel/{job_identifier} (cancelDataExport)
+--- Cancel content data export: POST /export/cancel/{job_identifier} (cancelDataExport; API version 2.12 and later)
 ---@param job_identifier string|integer
 ---@param opts? intercom.RequestOpts
 ---@return intercom.DataExport|nil result
@@ -823,7 +1631,7 @@ local DataExportResource = {}
 ---@return intercom.Response|nil response
 function DataExportResource:cancel(job_identifier, opts) end
 
---- Create content data export: POST /export/content/data (createDataExport)
+--- Create content data export: POST /export/content/data (createDataExport; API version 2.12 and later)
 ---@param body? intercom.CreateDataExportsRequest # sent as the JSON body
 ---@param opts? intercom.RequestOpts
 ---@return intercom.DataExport|nil result
@@ -831,7 +1639,7 @@ function DataExportResource:cancel(job_identifier, opts) end
 ---@return intercom.Response|nil response
 function DataExportResource:create(body, opts) end
 
---- Download content data export: GET /download/content/data/{job_identifier} (downloadDataExport)
+--- Download content data export: GET /download/content/data/{job_identifier} (downloadDataExport; API version 2.12 and later)
 ---@param job_identifier string|integer
 ---@param opts? intercom.DownloadOpts
 ---@return string|intercom.DownloadResult|nil result
@@ -839,7 +1647,7 @@ function DataExportResource:create(body, opts) end
 ---@return intercom.Response|nil response
 function DataExportResource:download(job_identifier, opts) end
 
---- Show content data export: GET /export/content/data/{job_identifier} (getDataExport)
+--- Show content data export: GET /export/content/data/{job_identifier} (getDataExport; API version 2.12 and later)
 ---@param job_identifier string|integer
 ---@param opts? intercom.RequestOpts
 ---@return intercom.DataExport|nil result
@@ -847,10 +1655,28 @@ function DataExportResource:download(job_identifier, opts) end
 ---@return intercom.Response|nil response
 function DataExportResource:find(job_identifier, opts) end
 
+---@class intercom.EmailsResource
+local EmailsResource = {}
+
+--- Retrieve an email setting: GET /emails/{id} (retrieveEmail; API version 2.15 and later)
+---@param id string|integer
+---@param opts? intercom.RequestOpts
+---@return intercom.EmailSetting|nil result
+---@return intercom.ErrorObject|nil err
+---@return intercom.Response|nil response
+function EmailsResource:find(id, opts) end
+
+--- List all email settings: GET /emails (listEmails; API version 2.15 and later)
+---@param opts? intercom.RequestOpts
+---@return intercom.EmailList|nil result
+---@return intercom.ErrorObject|nil err
+---@return intercom.Response|nil response
+function EmailsResource:list(opts) end
+
 ---@class intercom.EventsResource
 local EventsResource = {}
 
---- Submit a data event: POST /events (createDataEvent)
+--- Submit a data event: POST /events (createDataEvent; API version 2.12 and later)
 ---@param body? intercom.CreateDataEventRequest # sent as the JSON body
 ---@param opts? intercom.RequestOpts
 ---@return table|true|nil result
@@ -858,7 +1684,7 @@ local EventsResource = {}
 ---@return intercom.Response|nil response
 function EventsResource:create(body, opts) end
 
---- List all data events: GET /events (lisDataEvents)
+--- List all data events: GET /events (lisDataEvents; API version 2.12 and later)
 ---@param params? intercom.params.lisDataEvents # sent as the query string
 ---@param opts? intercom.RequestOpts
 ---@return intercom.DataEventSummary|nil result
@@ -866,7 +1692,7 @@ function EventsResource:create(body, opts) end
 ---@return intercom.Response|nil response
 function EventsResource:list(params, opts) end
 
---- Create event summaries: POST /events/summaries (dataEventSummaries)
+--- Create event summaries: POST /events/summaries (dataEventSummaries; API version 2.12 and later)
 ---@param body? intercom.CreateDataEventSummariesRequest # sent as the JSON body
 ---@param opts? intercom.RequestOpts
 ---@return table|true|nil result
@@ -874,10 +1700,55 @@ function EventsResource:list(params, opts) end
 ---@return intercom.Response|nil response
 function EventsResource:summaries(body, opts) end
 
+---@class intercom.FinAgentResource
+local FinAgentResource = {}
+
+--- Reply to Fin: POST /fin/reply (replyToFin; API version 2.14 and later)
+---@param body? table # sent as the JSON body
+---@param opts? intercom.RequestOpts
+---@return table|nil result
+---@return intercom.ErrorObject|nil err
+---@return intercom.Response|nil response
+function FinAgentResource:reply(body, opts) end
+
+--- Start a conversation with Fin: POST /fin/start (startFinConversation; API version 2.14 and later)
+---@param body? table # sent as the JSON body
+---@param opts? intercom.RequestOpts
+---@return table|nil result
+---@return intercom.ErrorObject|nil err
+---@return intercom.Response|nil response
+function FinAgentResource:start_conversation(body, opts) end
+
+--- Submit a CSAT rating: POST /fin/csat (submitFinCsat; API version 2.14 and later)
+---@param body? table # sent as the JSON body
+---@param opts? intercom.RequestOpts
+---@return table|nil result
+---@return intercom.ErrorObject|nil err
+---@return intercom.Response|nil response
+function FinAgentResource:submit_csat(body, opts) end
+
 ---@class intercom.HelpCentersResource
 local HelpCentersResource = {}
 
---- Retrieve a Help Center: GET /help_center/help_centers/{id} (retrieveHelpCenter)
+--- Create a redirect: POST /help_center/help_centers/{help_center_id}/redirects (createHelpCenterRedirect; API version 2.16 and later)
+---@param help_center_id string|integer
+---@param body? intercom.CreateHelpCenterRedirectRequest # sent as the JSON body
+---@param opts? intercom.RequestOpts
+---@return intercom.HelpCenterRedirect|nil result
+---@return intercom.ErrorObject|nil err
+---@return intercom.Response|nil response
+function HelpCentersResource:create_redirect(help_center_id, body, opts) end
+
+--- Delete a redirect: DELETE /help_center/help_centers/{help_center_id}/redirects/{id} (deleteHelpCenterRedirect; API version 2.16 and later)
+---@param help_center_id string|integer
+---@param id string|integer
+---@param opts? intercom.RequestOpts
+---@return intercom.DeletedHelpCenterRedirectObject|nil result
+---@return intercom.ErrorObject|nil err
+---@return intercom.Response|nil response
+function HelpCentersResource:delete_redirect(help_center_id, id, opts) end
+
+--- Retrieve a Help Center: GET /help_center/help_centers/{id} (retrieveHelpCenter; API version 2.12 and later)
 ---@param id string|integer
 ---@param opts? intercom.RequestOpts
 ---@return intercom.HelpCenter|nil result
@@ -885,17 +1756,160 @@ local HelpCentersResource = {}
 ---@return intercom.Response|nil response
 function HelpCentersResource:find(id, opts) end
 
---- List all Help Centers: GET /help_center/help_centers (listHelpCenters)
+--- Retrieve a redirect: GET /help_center/help_centers/{help_center_id}/redirects/{id} (retrieveHelpCenterRedirect; API version 2.16 and later)
+---@param help_center_id string|integer
+---@param id string|integer
+---@param opts? intercom.RequestOpts
+---@return intercom.HelpCenterRedirect|nil result
+---@return intercom.ErrorObject|nil err
+---@return intercom.Response|nil response
+function HelpCentersResource:find_redirect(help_center_id, id, opts) end
+
+--- List all Help Centers: GET /help_center/help_centers (listHelpCenters; API version 2.12 and later)
 ---@param opts? intercom.RequestOpts
 ---@return intercom.HelpCenterList|nil result
 ---@return intercom.ErrorObject|nil err
 ---@return intercom.Response|nil response
 function HelpCentersResource:list(opts) end
 
+--- List all redirects for a help center: GET /help_center/help_centers/{help_center_id}/redirects (listHelpCenterRedirects; API version 2.16 and later)
+---@param help_center_id string|integer
+---@param params? intercom.params.listHelpCenterRedirects # sent as the query string
+---@param opts? intercom.RequestOpts
+---@return intercom.Page|intercom.HelpCenterRedirectList|nil result
+---@return intercom.ErrorObject|nil err
+---@return intercom.Response|nil response
+function HelpCentersResource:list_redirects(help_center_id, params, opts) end
+
+--- Every item of `list_redirects`, fetching page after page lazily; raises the error object if a page fails.
+---@param help_center_id string|integer
+---@param params? intercom.params.listHelpCenterRedirects # sent as the query string
+---@param opts? intercom.RequestOpts
+---@return fun(): intercom.HelpCenterRedirect|nil
+function HelpCentersResource:list_redirects_each(help_center_id, params, opts) end
+
+---@class intercom.InternalArticlesResource
+local InternalArticlesResource = {}
+
+--- Create an internal article: POST /internal_articles (createInternalArticle; API version 2.13 and later)
+---@param body? intercom.CreateInternalArticleRequest # sent as the JSON body
+---@param opts? intercom.RequestOpts
+---@return intercom.InternalArticle|nil result
+---@return intercom.ErrorObject|nil err
+---@return intercom.Response|nil response
+function InternalArticlesResource:create(body, opts) end
+
+--- Delete an internal article: DELETE /internal_articles/{internal_article_id} (deleteInternalArticle; API version 2.13 and later)
+---@param internal_article_id string|integer
+---@param opts? intercom.RequestOpts
+---@return intercom.DeletedInternalArticleObject|nil result
+---@return intercom.ErrorObject|nil err
+---@return intercom.Response|nil response
+function InternalArticlesResource:delete(internal_article_id, opts) end
+
+--- Retrieve an internal article: GET /internal_articles/{internal_article_id} (retrieveInternalArticle; API version 2.13 and later)
+---@param internal_article_id string|integer
+---@param opts? intercom.RequestOpts
+---@return intercom.InternalArticle|nil result
+---@return intercom.ErrorObject|nil err
+---@return intercom.Response|nil response
+function InternalArticlesResource:find(internal_article_id, opts) end
+
+--- List all articles: GET /internal_articles (listInternalArticles; API version 2.13 and later)
+---@param params? intercom.params.listInternalArticles # sent as the query string
+---@param opts? intercom.RequestOpts
+---@return intercom.Page|intercom.InternalArticleList|nil result
+---@return intercom.ErrorObject|nil err
+---@return intercom.Response|nil response
+function InternalArticlesResource:list(params, opts) end
+
+--- Every item of `list`, fetching page after page lazily; raises the error object if a page fails.
+---@param params? intercom.params.listInternalArticles # sent as the query string
+---@param opts? intercom.RequestOpts
+---@return fun(): intercom.InternalArticleListItem|nil
+function InternalArticlesResource:each(params, opts) end
+
+--- Search for internal articles: GET /internal_articles/search (searchInternalArticles; API version 2.13 and later)
+---@param params? intercom.params.searchInternalArticles # sent as the query string
+---@param opts? intercom.RequestOpts
+---@return intercom.Page|intercom.InternalArticleSearchResponse|nil result
+---@return intercom.ErrorObject|nil err
+---@return intercom.Response|nil response
+function InternalArticlesResource:search(params, opts) end
+
+--- Every item of `search`, fetching page after page lazily; raises the error object if a page fails.
+---@param params? intercom.params.searchInternalArticles # sent as the query string
+---@param opts? intercom.RequestOpts
+---@return fun(): table|nil
+function InternalArticlesResource:search_each(params, opts) end
+
+--- Update an internal article: PUT /internal_articles/{internal_article_id} (updateInternalArticle; API version 2.13 and later)
+---@param internal_article_id string|integer
+---@param body? intercom.UpdateInternalArticleRequest # sent as the JSON body
+---@param opts? intercom.RequestOpts
+---@return intercom.InternalArticle|nil result
+---@return intercom.ErrorObject|nil err
+---@return intercom.Response|nil response
+function InternalArticlesResource:update(internal_article_id, body, opts) end
+
+---@class intercom.IpAllowlistResource
+local IpAllowlistResource = {}
+
+--- Get IP allowlist settings: GET /ip_allowlist (getIpAllowlist; API version 2.14 and later)
+---@param opts? intercom.RequestOpts
+---@return intercom.IpAllowlist|nil result
+---@return intercom.ErrorObject|nil err
+---@return intercom.Response|nil response
+function IpAllowlistResource:find(opts) end
+
+--- Update IP allowlist settings: PUT /ip_allowlist (updateIpAllowlist; API version 2.14 and later)
+---@param body? intercom.IpAllowlist # sent as the JSON body
+---@param opts? intercom.RequestOpts
+---@return intercom.IpAllowlist|nil result
+---@return intercom.ErrorObject|nil err
+---@return intercom.Response|nil response
+function IpAllowlistResource:update(body, opts) end
+
+---@class intercom.JobsResource
+local JobsResource = {}
+
+--- Retrieve job status: GET /jobs/status/{job_id} (jobsStatus; API version 2.14 and later)
+---@param job_id string|integer
+---@param opts? intercom.RequestOpts
+---@return intercom.Jobs|nil result
+---@return intercom.ErrorObject|nil err
+---@return intercom.Response|nil response
+function JobsResource:status(job_id, opts) end
+
+---@class intercom.MacrosResource
+local MacrosResource = {}
+
+--- Retrieve a macro: GET /macros/{id} (getMacro; API version 2.16 and later)
+---@param id string|integer
+---@param opts? intercom.RequestOpts
+---@return intercom.Macro|nil result
+---@return intercom.ErrorObject|nil err
+---@return intercom.Response|nil response
+function MacrosResource:find(id, opts) end
+
+--- List all macros: GET /macros (listMacros; API version 2.16 and later)
+---@param params? intercom.params.listMacros # sent as the query string
+---@param opts? intercom.RequestOpts
+---@return intercom.Page|intercom.MacroList|nil result
+---@return intercom.ErrorObject|nil err
+---@return intercom.Response|nil response
+function MacrosResource:list(params, opts) end
+
+--- Every item of `list`, fetching page after page lazily; raises the error object if a page fails.
+---@param params? intercom.params.listMacros # sent as the query string
+---@param opts? intercom.RequestOpts
+---@return fun(): intercom.Macro|nil
+function MacrosResource:each(params, opts) end
+
 ---@class intercom.MessagesResource
 local MessagesResource = {}
 
---- Create a message: POST /messages (createMessage)
+--- Create a message: POST /messages (createMessage; API version 2.12 and later)
 ---@param body? intercom.CreateMessageRequest # sent as the JSON body
 ---@param opts? intercom.RequestOpts
 ---@return intercom.Message|nil result
@@ -903,10 +1917,32 @@ local MessagesResource = {}
 ---@return intercom.Response|nil response
 function MessagesResource:create(body, opts) end
 
+--- Retrieve WhatsApp message delivery status: GET /messages/whatsapp/status (RetrieveWhatsAppMessageStatus; API version 2.16 and later)
+---@param params? intercom.params.RetrieveWhatsAppMessageStatus # sent as the query string
+---@param opts? intercom.RequestOpts
+---@return intercom.WhatsappMessageStatus|nil result
+---@return intercom.ErrorObject|nil err
+---@return intercom.Response|nil response
+function MessagesResource:find_whatsapp_status(params, opts) end
+
+--- Get statuses of all messages sent based on the specified ruleset_id: GET /messages/status (getWhatsAppMessageStatus; API version 2.16 and later)
+---@param params? intercom.params.getWhatsAppMessageStatus # sent as the query string
+---@param opts? intercom.RequestOpts
+---@return intercom.Page|intercom.WhatsappMessageStatusList|nil result
+---@return intercom.ErrorObject|nil err
+---@return intercom.Response|nil response
+function MessagesResource:get_whatsapp_status(params, opts) end
+
+--- Every item of `get_whatsapp_status`, fetching page after page lazily; raises the error object if a page fails.
+---@param params? intercom.params.getWhatsAppMessageStatus # sent as the query string
+---@param opts? intercom.RequestOpts
+---@return fun(): table|nil
+function MessagesResource:get_whatsapp_status_each(params, opts) end
+
 ---@class intercom.NewsFeedsResource
 local NewsFeedsResource = {}
 
---- Retrieve a newsfeed: GET /news/newsfeeds/{id} (retrieveNewsfeed)
+--- Retrieve a newsfeed: GET /news/newsfeeds/{id} (retrieveNewsfeed; API version 2.12 and later)
 ---@param id string|integer
 ---@param opts? intercom.RequestOpts
 ---@return intercom.Newsfeed|nil result
@@ -914,7 +1950,7 @@ local NewsFeedsResource = {}
 ---@return intercom.Response|nil response
 function NewsFeedsResource:find(id, opts) end
 
---- List all newsfeeds: GET /news/newsfeeds (listNewsfeeds)
+--- List all newsfeeds: GET /news/newsfeeds (listNewsfeeds; API version 2.12 and later)
 ---@param params? intercom.params.listNewsfeeds # sent as the query string
 ---@param opts? intercom.RequestOpts
 ---@return intercom.Page|intercom.PaginatedResponse|nil result
@@ -928,7 +1964,7 @@ function NewsFeedsResource:list(params, opts) end
 ---@return fun(): intercom.NewsItem|intercom.Newsfeed|nil
 function NewsFeedsResource:each(params, opts) end
 
---- List all live newsfeed items: GET /news/newsfeeds/{id}/items (listLiveNewsfeedItems)
+--- List all live newsfeed items: GET /news/newsfeeds/{id}/items (listLiveNewsfeedItems; API version 2.12 and later)
 ---@param id string|integer
 ---@param params? intercom.params.listLiveNewsfeedItems # sent as the query string
 ---@param opts? intercom.RequestOpts
@@ -947,7 +1983,7 @@ function NewsFeedsResource:list_items_each(id, params, opts) end
 ---@class intercom.NewsItemsResource
 local NewsItemsResource = {}
 
---- Create a news item: POST /news/news_items (createNewsItem)
+--- Create a news item: POST /news/news_items (createNewsItem; API version 2.12 and later)
 ---@param body? intercom.NewsItemRequest # sent as the JSON body
 ---@param opts? intercom.RequestOpts
 ---@return intercom.NewsItem|nil result
@@ -955,7 +1991,7 @@ local NewsItemsResource = {}
 ---@return intercom.Response|nil response
 function NewsItemsResource:create(body, opts) end
 
---- Delete a news item: DELETE /news/news_items/{id} (deleteNewsItem)
+--- Delete a news item: DELETE /news/news_items/{id} (deleteNewsItem; API version 2.12 and later)
 ---@param id string|integer
 ---@param opts? intercom.RequestOpts
 ---@return intercom.DeletedObject|nil result
@@ -963,7 +1999,7 @@ function NewsItemsResource:create(body, opts) end
 ---@return intercom.Response|nil response
 function NewsItemsResource:delete(id, opts) end
 
---- Retrieve a news item: GET /news/news_items/{id} (retrieveNewsItem)
+--- Retrieve a news item: GET /news/news_items/{id} (retrieveNewsItem; API version 2.12 and later)
 ---@param id string|integer
 ---@param opts? intercom.RequestOpts
 ---@return intercom.NewsItem|nil result
@@ -971,7 +2007,7 @@ function NewsItemsResource:delete(id, opts) end
 ---@return intercom.Response|nil response
 function NewsItemsResource:find(id, opts) end
 
---- List all news items: GET /news/news_items (listNewsItems)
+--- List all news items: GET /news/news_items (listNewsItems; API version 2.12 and later)
 ---@param params? intercom.params.listNewsItems # sent as the query string
 ---@param opts? intercom.RequestOpts
 ---@return intercom.Page|intercom.PaginatedResponse|nil result
@@ -985,7 +2021,7 @@ function NewsItemsResource:list(params, opts) end
 ---@return fun(): intercom.NewsItem|intercom.Newsfeed|nil
 function NewsItemsResource:each(params, opts) end
 
---- Update a news item: PUT /news/news_items/{id} (updateNewsItem)
+--- Update a news item: PUT /news/news_items/{id} (updateNewsItem; API version 2.12 and later)
 ---@param id string|integer
 ---@param body? intercom.NewsItemRequest # sent as the JSON body
 ---@param opts? intercom.RequestOpts
@@ -997,7 +2033,7 @@ function NewsItemsResource:update(id, body, opts) end
 ---@class intercom.NotesResource
 local NotesResource = {}
 
---- Create a note: POST /contacts/{id}/notes (createNote)
+--- Create a note: POST /contacts/{id}/notes (createNote; API version 2.12 and later)
 ---@param id string|integer
 ---@param body? table # sent as the JSON body
 ---@param opts? intercom.RequestOpts
@@ -1006,7 +2042,16 @@ local NotesResource = {}
 ---@return intercom.Response|nil response
 function NotesResource:create(id, body, opts) end
 
---- Retrieve a note: GET /notes/{id} (retrieveNote)
+--- Create a company note: POST /companies/{company_id}/notes (createCompanyNote; API version 2.16 and later)
+---@param company_id string|integer
+---@param body? table # sent as the JSON body
+---@param opts? intercom.RequestOpts
+---@return intercom.Note|nil result
+---@return intercom.ErrorObject|nil err
+---@return intercom.Response|nil response
+function NotesResource:create_for_company(company_id, body, opts) end
+
+--- Retrieve a note: GET /notes/{id} (retrieveNote; API version 2.12 and later)
 ---@param id string|integer
 ---@param opts? intercom.RequestOpts
 ---@return intercom.Note|nil result
@@ -1014,7 +2059,7 @@ function NotesResource:create(id, body, opts) end
 ---@return intercom.Response|nil response
 function NotesResource:find(id, opts) end
 
---- List all notes: GET /contacts/{id}/notes (listNotes)
+--- List all notes: GET /contacts/{id}/notes (listNotes; API version 2.12 and later)
 ---@param id string|integer
 ---@param params? intercom.params.listNotes # sent as the query string
 ---@param opts? intercom.RequestOpts
@@ -1030,10 +2075,117 @@ function NotesResource:list(id, params, opts) end
 ---@return fun(): intercom.Note|nil
 function NotesResource:each(id, params, opts) end
 
+--- List all company notes: GET /companies/{company_id}/notes (listCompanyNotes; API version 2.15 and later)
+---@param company_id string|integer
+---@param params? intercom.params.listCompanyNotes # sent as the query string
+---@param opts? intercom.RequestOpts
+---@return intercom.Page|intercom.NoteList|nil result
+---@return intercom.ErrorObject|nil err
+---@return intercom.Response|nil response
+function NotesResource:list_for_company(company_id, params, opts) end
+
+--- Every item of `list_for_company`, fetching page after page lazily; raises the error object if a page fails.
+---@param company_id string|integer
+---@param params? intercom.params.listCompanyNotes # sent as the query string
+---@param opts? intercom.RequestOpts
+---@return fun(): intercom.Note|nil
+function NotesResource:list_for_company_each(company_id, params, opts) end
+
+---@class intercom.OfficeHoursExceptionsResource
+local OfficeHoursExceptionsResource = {}
+
+--- Create an office hours exception: POST /office_hours_schedules/{office_hours_schedule_id}/office_hours_exceptions (createOfficeHoursException; API version 2.16 and later)
+---@param office_hours_schedule_id string|integer
+---@param body? intercom.CreateOfficeHoursExceptionRequest # sent as the JSON body
+---@param opts? intercom.RequestOpts
+---@return intercom.OfficeHoursException|nil result
+---@return intercom.ErrorObject|nil err
+---@return intercom.Response|nil response
+function OfficeHoursExceptionsResource:create(office_hours_schedule_id, body, opts) end
+
+--- Delete an office hours exception: DELETE /office_hours_schedules/{office_hours_schedule_id}/office_hours_exceptions/{id} (deleteOfficeHoursException; API version 2.16 and later)
+---@param office_hours_schedule_id string|integer
+---@param id string|integer
+---@param opts? intercom.RequestOpts
+---@return table|nil result
+---@return intercom.ErrorObject|nil err
+---@return intercom.Response|nil response
+function OfficeHoursExceptionsResource:delete(office_hours_schedule_id, id, opts) end
+
+--- Retrieve an office hours exception: GET /office_hours_schedules/{office_hours_schedule_id}/office_hours_exceptions/{id} (getOfficeHoursException; API version 2.16 and later)
+---@param office_hours_schedule_id string|integer
+---@param id string|integer
+---@param opts? intercom.RequestOpts
+---@return intercom.OfficeHoursException|nil result
+---@return intercom.ErrorObject|nil err
+---@return intercom.Response|nil response
+function OfficeHoursExceptionsResource:find(office_hours_schedule_id, id, opts) end
+
+--- List all office hours exceptions: GET /office_hours_schedules/{office_hours_schedule_id}/office_hours_exceptions (listOfficeHoursExceptions; API version 2.16 and later)
+---@param office_hours_schedule_id string|integer
+---@param opts? intercom.RequestOpts
+---@return intercom.OfficeHoursExceptionList|nil result
+---@return intercom.ErrorObject|nil err
+---@return intercom.Response|nil response
+function OfficeHoursExceptionsResource:list(office_hours_schedule_id, opts) end
+
+--- Update an office hours exception: PUT /office_hours_schedules/{office_hours_schedule_id}/office_hours_exceptions/{id} (updateOfficeHoursException; API version 2.16 and later)
+---@param office_hours_schedule_id string|integer
+---@param id string|integer
+---@param body? intercom.UpdateOfficeHoursExceptionRequest # sent as the JSON body
+---@param opts? intercom.RequestOpts
+---@return intercom.OfficeHoursException|nil result
+---@return intercom.ErrorObject|nil err
+---@return intercom.Response|nil response
+function OfficeHoursExceptionsResource:update(office_hours_schedule_id, id, body, opts) end
+
+---@class intercom.OfficeHoursSchedulesResource
+local OfficeHoursSchedulesResource = {}
+
+--- Create an office hours schedule: POST /office_hours_schedules (createOfficeHoursSchedule; API version 2.16 and later)
+---@param body? intercom.CreateOfficeHoursScheduleRequest # sent as the JSON body
+---@param opts? intercom.RequestOpts
+---@return intercom.OfficeHoursSchedule|nil result
+---@return intercom.ErrorObject|nil err
+---@return intercom.Response|nil response
+function OfficeHoursSchedulesResource:create(body, opts) end
+
+--- Delete an office hours schedule: DELETE /office_hours_schedules/{id} (deleteOfficeHoursSchedule; API version 2.16 and later)
+---@param id string|integer
+---@param opts? intercom.RequestOpts
+---@return table|nil result
+---@return intercom.ErrorObject|nil err
+---@return intercom.Response|nil response
+function OfficeHoursSchedulesResource:delete(id, opts) end
+
+--- Retrieve an office hours schedule: GET /office_hours_schedules/{id} (getOfficeHoursSchedule; API version 2.16 and later)
+---@param id string|integer
+---@param opts? intercom.RequestOpts
+---@return intercom.OfficeHoursSchedule|nil result
+---@return intercom.ErrorObject|nil err
+---@return intercom.Response|nil response
+function OfficeHoursSchedulesResource:find(id, opts) end
+
+--- List all office hours schedules: GET /office_hours_schedules (listOfficeHoursSchedules; API version 2.16 and later)
+---@param opts? intercom.RequestOpts
+---@return intercom.OfficeHoursScheduleList|nil result
+---@return intercom.ErrorObject|nil err
+---@return intercom.Response|nil response
+function OfficeHoursSchedulesResource:list(opts) end
+
+--- Update an office hours schedule: PUT /office_hours_schedules/{id} (updateOfficeHoursSchedule; API version 2.16 and later)
+---@param id string|integer
+---@param body? intercom.UpdateOfficeHoursScheduleRequest # sent as the JSON body
+---@param opts? intercom.RequestOpts
+---@return intercom.OfficeHoursSchedule|nil result
+---@return intercom.ErrorObject|nil err
+---@return intercom.Response|nil response
+function OfficeHoursSchedulesResource:update(id, body, opts) end
+
 ---@class intercom.PhoneCallRedirectsResource
 local PhoneCallRedirectsResource = {}
 
---- Create a phone Switch: POST /phone_call_redirects (createPhoneSwitch)
+--- Create a phone Switch: POST /phone_call_redirects (createPhoneSwitch; API version 2.12 and later)
 ---@param body? intercom.CreatePhoneSwitchRequest # sent as the JSON body
 ---@param opts? intercom.RequestOpts
 ---@return intercom.PhoneSwitch|nil result
@@ -1041,10 +2193,46 @@ local PhoneCallRedirectsResource = {}
 ---@return intercom.Response|nil response
 function PhoneCallRedirectsResource:create(body, opts) end
 
+---@class intercom.ReportingDataExportResource
+local ReportingDataExportResource = {}
+
+--- Download completed export job data: GET /download/reporting_data/{job_identifier} (downloadReportingDataExport; API version 2.14 and later)
+---@param job_identifier string|integer
+---@param params? intercom.params.downloadReportingDataExport # sent as the query string
+---@param opts? intercom.DownloadOpts
+---@return string|intercom.DownloadResult|nil result
+---@return intercom.ErrorObject|nil err
+---@return intercom.Response|nil response
+function ReportingDataExportResource:download(job_identifier, params, opts) end
+
+--- Enqueue a new reporting data export job: POST /export/reporting_data/enqueue (enqueueReportingDataExport; API version 2.14 and later)
+---@param body? table # sent as the JSON body
+---@param opts? intercom.RequestOpts
+---@return table|nil result
+---@return intercom.ErrorObject|nil err
+---@return intercom.Response|nil response
+function ReportingDataExportResource:enqueue(body, opts) end
+
+--- Get export job status: GET /export/reporting_data/{job_identifier} (getReportingDataExport; API version 2.14 and later)
+---@param job_identifier string|integer
+---@param params? intercom.params.getReportingDataExport # sent as the query string
+---@param opts? intercom.RequestOpts
+---@return table|nil result
+---@return intercom.ErrorObject|nil err
+---@return intercom.Response|nil response
+function ReportingDataExportResource:find(job_identifier, params, opts) end
+
+--- List available datasets and attributes: GET /export/reporting_data/get_datasets (listReportingDataDatasets; API version 2.14 and later)
+---@param opts? intercom.RequestOpts
+---@return table|nil result
+---@return intercom.ErrorObject|nil err
+---@return intercom.Response|nil response
+function ReportingDataExportResource:list_datasets(opts) end
+
 ---@class intercom.SegmentsResource
 local SegmentsResource = {}
 
---- Retrieve a segment: GET /segments/{id} (retrieveSegment)
+--- Retrieve a segment: GET /segments/{id} (retrieveSegment; API version 2.12 and later)
 ---@param id string|integer
 ---@param opts? intercom.RequestOpts
 ---@return intercom.Segment|nil result
@@ -1052,7 +2240,7 @@ local SegmentsResource = {}
 ---@return intercom.Response|nil response
 function SegmentsResource:find(id, opts) end
 
---- List all segments: GET /segments (listSegments)
+--- List all segments: GET /segments (listSegments; API version 2.12 and later)
 ---@param params? intercom.params.listSegments # sent as the query string
 ---@param opts? intercom.RequestOpts
 ---@return intercom.Page|intercom.SegmentList|nil result
@@ -1069,7 +2257,7 @@ function SegmentsResource:each(params, opts) end
 ---@class intercom.SubscriptionTypesResource
 local SubscriptionTypesResource = {}
 
---- List subscription types: GET /subscription_types (listSubscriptionTypes)
+--- List subscription types: GET /subscription_types (listSubscriptionTypes; API version 2.12 and later)
 ---@param opts? intercom.RequestOpts
 ---@return intercom.SubscriptionTypeList|nil result
 ---@return intercom.ErrorObject|nil err
@@ -1079,15 +2267,15 @@ function SubscriptionTypesResource:list(opts) end
 ---@class intercom.TagsResource
 local TagsResource = {}
 
---- Create or update a tag, Tag or untag companies, Tag contacts: POST /tags (createTag)
+--- Create or update a tag, Tag or untag companies, Tag contacts: POST /tags (createTag; API version 2.12 and later)
 ---@param body? intercom.CreateOrUpdateTagRequest|intercom.TagCompanyRequest|intercom.UntagCompanyRequest|intercom.TagMultipleUsersRequest # sent as the JSON body
 ---@param opts? intercom.RequestOpts
----@return intercom.TagBasic|nil result
+---@return intercom.TagCreateResponse|nil result
 ---@return intercom.ErrorObject|nil err
 ---@return intercom.Response|nil response
 function TagsResource:create(body, opts) end
 
---- Delete tag: DELETE /tags/{id} (deleteTag)
+--- Delete tag: DELETE /tags/{id} (deleteTag; API version 2.12 and later)
 ---@param id string|integer
 ---@param opts? intercom.RequestOpts
 ---@return table|true|nil result
@@ -1095,7 +2283,7 @@ function TagsResource:create(body, opts) end
 ---@return intercom.Response|nil response
 function TagsResource:delete(id, opts) end
 
---- Find a specific tag: GET /tags/{id} (findTag)
+--- Find a specific tag: GET /tags/{id} (findTag; API version 2.12 and later)
 ---@param id string|integer
 ---@param opts? intercom.RequestOpts
 ---@return intercom.TagBasic|nil result
@@ -1103,14 +2291,23 @@ function TagsResource:delete(id, opts) end
 ---@return intercom.Response|nil response
 function TagsResource:find(id, opts) end
 
---- List all tags: GET /tags (listTags)
+--- List all tags: GET /tags (listTags; API version 2.12 and later)
 ---@param opts? intercom.RequestOpts
 ---@return intercom.TagList|nil result
 ---@return intercom.ErrorObject|nil err
 ---@return intercom.Response|nil response
 function TagsResource:list(opts) end
 
---- Add tag to a contact: POST /contacts/{contact_id}/tags (attachTagToContact)
+--- Add a tag to an article: POST /articles/{article_id}/tags (attachTagToArticle; API version 2.16 and later)
+---@param article_id string|integer
+---@param body? table # sent as the JSON body
+---@param opts? intercom.RequestOpts
+---@return intercom.Tag|nil result
+---@return intercom.ErrorObject|nil err
+---@return intercom.Response|nil response
+function TagsResource:tag_article(article_id, body, opts) end
+
+--- Add tag to a contact: POST /contacts/{contact_id}/tags (attachTagToContact; API version 2.12 and later)
 ---@param contact_id string|integer
 ---@param body? table # sent as the JSON body
 ---@param opts? intercom.RequestOpts
@@ -1119,7 +2316,16 @@ function TagsResource:list(opts) end
 ---@return intercom.Response|nil response
 function TagsResource:tag_contact(contact_id, body, opts) end
 
---- Add tag to a conversation: POST /conversations/{conversation_id}/tags (attachTagToConversation)
+--- Add a tag to a content snippet: POST /content_snippets/{content_snippet_id}/tags (attachTagToContentSnippet; API version 2.16 and later)
+---@param content_snippet_id string|integer
+---@param body? table # sent as the JSON body
+---@param opts? intercom.RequestOpts
+---@return intercom.Tag|nil result
+---@return intercom.ErrorObject|nil err
+---@return intercom.Response|nil response
+function TagsResource:tag_content_snippet(content_snippet_id, body, opts) end
+
+--- Add tag to a conversation: POST /conversations/{conversation_id}/tags (attachTagToConversation; API version 2.12 and later)
 ---@param conversation_id string|integer
 ---@param body? table # sent as the JSON body
 ---@param opts? intercom.RequestOpts
@@ -1128,7 +2334,16 @@ function TagsResource:tag_contact(contact_id, body, opts) end
 ---@return intercom.Response|nil response
 function TagsResource:tag_conversation(conversation_id, body, opts) end
 
---- Add tag to a ticket: POST /tickets/{ticket_id}/tags (attachTagToTicket)
+--- Add a tag to an internal article: POST /internal_articles/{internal_article_id}/tags (attachTagToInternalArticle; API version 2.16 and later)
+---@param internal_article_id string|integer
+---@param body? table # sent as the JSON body
+---@param opts? intercom.RequestOpts
+---@return intercom.Tag|nil result
+---@return intercom.ErrorObject|nil err
+---@return intercom.Response|nil response
+function TagsResource:tag_internal_article(internal_article_id, body, opts) end
+
+--- Add tag to a ticket: POST /tickets/{ticket_id}/tags (attachTagToTicket; API version 2.12 and later)
 ---@param ticket_id string|integer
 ---@param body? table # sent as the JSON body
 ---@param opts? intercom.RequestOpts
@@ -1137,7 +2352,16 @@ function TagsResource:tag_conversation(conversation_id, body, opts) end
 ---@return intercom.Response|nil response
 function TagsResource:tag_ticket(ticket_id, body, opts) end
 
---- Remove tag from a contact: DELETE /contacts/{contact_id}/tags/{id} (detachTagFromContact)
+--- Remove a tag from an article: DELETE /articles/{article_id}/tags/{id} (detachTagFromArticle; API version 2.16 and later)
+---@param article_id string|integer
+---@param id string|integer
+---@param opts? intercom.RequestOpts
+---@return intercom.Tag|nil result
+---@return intercom.ErrorObject|nil err
+---@return intercom.Response|nil response
+function TagsResource:untag_article(article_id, id, opts) end
+
+--- Remove tag from a contact: DELETE /contacts/{contact_id}/tags/{id} (detachTagFromContact; API version 2.12 and later)
 ---@param contact_id string|integer
 ---@param id string|integer
 ---@param opts? intercom.RequestOpts
@@ -1146,7 +2370,16 @@ function TagsResource:tag_ticket(ticket_id, body, opts) end
 ---@return intercom.Response|nil response
 function TagsResource:untag_contact(contact_id, id, opts) end
 
---- Remove tag from a conversation: DELETE /conversations/{conversation_id}/tags/{id} (detachTagFromConversation)
+--- Remove a tag from a content snippet: DELETE /content_snippets/{content_snippet_id}/tags/{id} (detachTagFromContentSnippet; API version 2.16 and later)
+---@param content_snippet_id string|integer
+---@param id string|integer
+---@param opts? intercom.RequestOpts
+---@return intercom.Tag|nil result
+---@return intercom.ErrorObject|nil err
+---@return intercom.Response|nil response
+function TagsResource:untag_content_snippet(content_snippet_id, id, opts) end
+
+--- Remove tag from a conversation: DELETE /conversations/{conversation_id}/tags/{id} (detachTagFromConversation; API version 2.12 and later)
 ---@param conversation_id string|integer
 ---@param id string|integer
 ---@param body? table # sent as the JSON body
@@ -1156,7 +2389,16 @@ function TagsResource:untag_contact(contact_id, id, opts) end
 ---@return intercom.Response|nil response
 function TagsResource:untag_conversation(conversation_id, id, body, opts) end
 
---- Remove tag from a ticket: DELETE /tickets/{ticket_id}/tags/{id} (detachTagFromTicket)
+--- Remove a tag from an internal article: DELETE /internal_articles/{internal_article_id}/tags/{id} (detachTagFromInternalArticle; API version 2.16 and later)
+---@param internal_article_id string|integer
+---@param id string|integer
+---@param opts? intercom.RequestOpts
+---@return intercom.Tag|nil result
+---@return intercom.ErrorObject|nil err
+---@return intercom.Response|nil response
+function TagsResource:untag_internal_article(internal_article_id, id, opts) end
+
+--- Remove tag from a ticket: DELETE /tickets/{ticket_id}/tags/{id} (detachTagFromTicket; API version 2.12 and later)
 ---@param ticket_id string|integer
 ---@param id string|integer
 ---@param body? table # sent as the JSON body
@@ -1169,7 +2411,7 @@ function TagsResource:untag_ticket(ticket_id, id, body, opts) end
 ---@class intercom.TeamsResource
 local TeamsResource = {}
 
---- Retrieve a team: GET /teams/{id} (retrieveTeam)
+--- Retrieve a team: GET /teams/{id} (retrieveTeam; API version 2.12 and later)
 ---@param id string|integer
 ---@param opts? intercom.RequestOpts
 ---@return intercom.Team|nil result
@@ -1177,7 +2419,16 @@ local TeamsResource = {}
 ---@return intercom.Response|nil response
 function TeamsResource:find(id, opts) end
 
---- List all teams: GET /teams (listTeams)
+--- Retrieve team metrics: GET /teams/{team_id}/metrics (getTeamMetrics; API version 2.16 and later)
+---@param team_id string|integer
+---@param params? intercom.params.getTeamMetrics # sent as the query string
+---@param opts? intercom.RequestOpts
+---@return intercom.TeamMetricList|nil result
+---@return intercom.ErrorObject|nil err
+---@return intercom.Response|nil response
+function TeamsResource:get_metrics(team_id, params, opts) end
+
+--- List all teams: GET /teams (listTeams; API version 2.12 and later)
 ---@param opts? intercom.RequestOpts
 ---@return intercom.TeamList|nil result
 ---@return intercom.ErrorObject|nil err
@@ -1187,7 +2438,7 @@ function TeamsResource:list(opts) end
 ---@class intercom.TicketStatesResource
 local TicketStatesResource = {}
 
---- List all ticket states: GET /ticket_states (listTicketStates)
+--- List all ticket states: GET /ticket_states (listTicketStates; API version 2.12 and later)
 ---@param opts? intercom.RequestOpts
 ---@return intercom.TicketStateList|nil result
 ---@return intercom.ErrorObject|nil err
@@ -1198,7 +2449,7 @@ function TicketStatesResource:list(opts) end
 ---@field attributes intercom.TicketTypesAttributesResource
 local TicketTypesResource = {}
 
---- Create a ticket type: POST /ticket_types (createTicketType)
+--- Create a ticket type: POST /ticket_types (createTicketType; API version 2.12 and later)
 ---@param body? intercom.CreateTicketTypeRequest # sent as the JSON body
 ---@param opts? intercom.RequestOpts
 ---@return intercom.TicketType|nil result
@@ -1206,7 +2457,7 @@ local TicketTypesResource = {}
 ---@return intercom.Response|nil response
 function TicketTypesResource:create(body, opts) end
 
---- Retrieve a ticket type: GET /ticket_types/{id} (getTicketType)
+--- Retrieve a ticket type: GET /ticket_types/{id} (getTicketType; API version 2.12 and later)
 ---@param id string|integer
 ---@param opts? intercom.RequestOpts
 ---@return intercom.TicketType|nil result
@@ -1214,14 +2465,14 @@ function TicketTypesResource:create(body, opts) end
 ---@return intercom.Response|nil response
 function TicketTypesResource:get(id, opts) end
 
---- List all ticket types: GET /ticket_types (listTicketTypes)
+--- List all ticket types: GET /ticket_types (listTicketTypes; API version 2.12 and later)
 ---@param opts? intercom.RequestOpts
 ---@return intercom.TicketTypeList|nil result
 ---@return intercom.ErrorObject|nil err
 ---@return intercom.Response|nil response
 function TicketTypesResource:list(opts) end
 
---- Update a ticket type: PUT /ticket_types/{id} (updateTicketType)
+--- Update a ticket type: PUT /ticket_types/{id} (updateTicketType; API version 2.12 and later)
 ---@param id string|integer
 ---@param body? intercom.UpdateTicketTypeRequest # sent as the JSON body
 ---@param opts? intercom.RequestOpts
@@ -1233,7 +2484,7 @@ function TicketTypesResource:update(id, body, opts) end
 ---@class intercom.TicketTypesAttributesResource
 local TicketTypesAttributesResource = {}
 
---- Create a new attribute for a ticket type: POST /ticket_types/{ticket_type_id}/attributes (createTicketTypeAttribute)
+--- Create a new attribute for a ticket type: POST /ticket_types/{ticket_type_id}/attributes (createTicketTypeAttribute; API version 2.12 and later)
 ---@param ticket_type_id string|integer
 ---@param body? intercom.CreateTicketTypeAttributeRequest # sent as the JSON body
 ---@param opts? intercom.RequestOpts
@@ -1242,7 +2493,7 @@ local TicketTypesAttributesResource = {}
 ---@return intercom.Response|nil response
 function TicketTypesAttributesResource:create(ticket_type_id, body, opts) end
 
---- Update an existing attribute for a ticket type: PUT /ticket_types/{ticket_type_id}/attributes/{id} (updateTicketTypeAttribute)
+--- Update an existing attribute for a ticket type: PUT /ticket_types/{ticket_type_id}/attributes/{id} (updateTicketTypeAttribute; API version 2.12 and later)
 ---@param ticket_type_id string|integer
 ---@param id string|integer
 ---@param body? intercom.UpdateTicketTypeAttributeRequest # sent as the JSON body
@@ -1255,7 +2506,16 @@ function TicketTypesAttributesResource:update(ticket_type_id, id, body, opts) en
 ---@class intercom.TicketsResource
 local TicketsResource = {}
 
---- Create a ticket: POST /tickets (createTicket)
+--- Change ticket type: POST /tickets/{ticket_id}/change_type (changeTicketType; API version 2.16 and later)
+---@param ticket_id string|integer
+---@param body? intercom.ChangeTicketTypeRequest # sent as the JSON body
+---@param opts? intercom.RequestOpts
+---@return intercom.Ticket|nil result
+---@return intercom.ErrorObject|nil err
+---@return intercom.Response|nil response
+function TicketsResource:change_type(ticket_id, body, opts) end
+
+--- Create a ticket: POST /tickets (createTicket; API version 2.12 and later)
 ---@param body? intercom.CreateTicketRequest # sent as the JSON body
 ---@param opts? intercom.RequestOpts
 ---@return intercom.Ticket|nil result
@@ -1263,7 +2523,23 @@ local TicketsResource = {}
 ---@return intercom.Response|nil response
 function TicketsResource:create(body, opts) end
 
---- Retrieve a ticket: GET /tickets/{id} (getTicket)
+--- Delete a ticket: DELETE /tickets/{ticket_id} (deleteTicket; API version 2.13 and later)
+---@param ticket_id string|integer
+---@param opts? intercom.RequestOpts
+---@return intercom.TicketDeleted|nil result
+---@return intercom.ErrorObject|nil err
+---@return intercom.Response|nil response
+function TicketsResource:delete(ticket_id, opts) end
+
+--- Enqueue create ticket: POST /tickets/enqueue (enqueueCreateTicket; API version 2.14 and later)
+---@param body? intercom.CreateTicketRequest # sent as the JSON body
+---@param opts? intercom.RequestOpts
+---@return intercom.Jobs|nil result
+---@return intercom.ErrorObject|nil err
+---@return intercom.Response|nil response
+function TicketsResource:enqueue_create(body, opts) end
+
+--- Retrieve a ticket: GET /tickets/{id} (getTicket; API version 2.12 and later)
 ---@param id string|integer
 ---@param opts? intercom.RequestOpts
 ---@return intercom.Ticket|nil result
@@ -1271,7 +2547,16 @@ function TicketsResource:create(body, opts) end
 ---@return intercom.Response|nil response
 function TicketsResource:get(id, opts) end
 
---- Reply to a ticket: POST /tickets/{id}/reply (replyTicket)
+--- Link a conversation to a ticket: POST /tickets/{ticket_id}/linked_conversations (linkConversationToTicket; API version 2.16 and later)
+---@param ticket_id string|integer
+---@param body? table # sent as the JSON body
+---@param opts? intercom.RequestOpts
+---@return intercom.Conversation|nil result
+---@return intercom.ErrorObject|nil err
+---@return intercom.Response|nil response
+function TicketsResource:link_conversation(ticket_id, body, opts) end
+
+--- Reply to a ticket: POST /tickets/{id}/reply (replyTicket; API version 2.12 and later)
 ---@param id string|integer
 ---@param body? intercom.ContactReplyTicketRequest|intercom.AdminReplyTicketRequest # sent as the JSON body
 ---@param opts? intercom.RequestOpts
@@ -1280,7 +2565,7 @@ function TicketsResource:get(id, opts) end
 ---@return intercom.Response|nil response
 function TicketsResource:reply(id, body, opts) end
 
---- Search tickets: POST /tickets/search (searchTickets)
+--- Search tickets: POST /tickets/search (searchTickets; API version 2.12 and later)
 ---@param body? intercom.SearchRequest # sent as the JSON body
 ---@param opts? intercom.RequestOpts
 ---@return intercom.Page|intercom.TicketList|nil result
@@ -1294,7 +2579,16 @@ function TicketsResource:search(body, opts) end
 ---@return fun(): intercom.Ticket|nil
 function TicketsResource:search_each(body, opts) end
 
---- Update a ticket: PUT /tickets/{id} (updateTicket)
+--- Unlink a conversation from a ticket: DELETE /tickets/{ticket_id}/linked_conversations/{id} (unlinkConversationFromTicket; API version 2.16 and later)
+---@param ticket_id string|integer
+---@param id string|integer
+---@param opts? intercom.RequestOpts
+---@return intercom.Conversation|nil result
+---@return intercom.ErrorObject|nil err
+---@return intercom.Response|nil response
+function TicketsResource:unlink_conversation(ticket_id, id, opts) end
+
+--- Update a ticket: PUT /tickets/{id} (updateTicket; API version 2.12 and later)
 ---@param id string|integer
 ---@param body? intercom.UpdateTicketRequest # sent as the JSON body
 ---@param opts? intercom.RequestOpts
@@ -1306,7 +2600,7 @@ function TicketsResource:update(id, body, opts) end
 ---@class intercom.VisitorsResource
 local VisitorsResource = {}
 
---- Retrieve a visitor with User ID: GET /visitors (retrieveVisitorWithUserId)
+--- Retrieve a visitor with User ID: GET /visitors (retrieveVisitorWithUserId; API version 2.12 and later)
 ---@param params? intercom.params.retrieveVisitorWithUserId # sent as the query string
 ---@param opts? intercom.RequestOpts
 ---@return intercom.Visitor|nil result
@@ -1314,7 +2608,7 @@ local VisitorsResource = {}
 ---@return intercom.Response|nil response
 function VisitorsResource:find(params, opts) end
 
---- Convert a visitor: POST /visitors/convert (convertVisitor)
+--- Convert a visitor: POST /visitors/convert (convertVisitor; API version 2.12 and later)
 ---@param body? intercom.ConvertVisitorRequest # sent as the JSON body
 ---@param opts? intercom.RequestOpts
 ---@return intercom.Contact|nil result
@@ -1322,10 +2616,21 @@ function VisitorsResource:find(params, opts) end
 ---@return intercom.Response|nil response
 function VisitorsResource:merge_to_contact(body, opts) end
 
---- Update a visitor: PUT /visitors (updateVisitor)
+--- Update a visitor: PUT /visitors (updateVisitor; API version 2.12 and later)
 ---@param body? intercom.UpdateVisitorRequest # sent as the JSON body
 ---@param opts? intercom.RequestOpts
 ---@return intercom.Visitor|nil result
 ---@return intercom.ErrorObject|nil err
 ---@return intercom.Response|nil response
 function VisitorsResource:update(body, opts) end
+
+---@class intercom.WorkflowsResource
+local WorkflowsResource = {}
+
+--- Export a workflow: GET /export/workflows/{id} (exportWorkflow; API version 2.15 and later)
+---@param id string|integer
+---@param opts? intercom.RequestOpts
+---@return intercom.WorkflowExport|nil result
+---@return intercom.ErrorObject|nil err
+---@return intercom.Response|nil response
+function WorkflowsResource:export(id, opts) end

@@ -88,7 +88,7 @@ function _M.get(rname, oname)
     params = op.params and true or false,
     page = op.page,
     download = op.download and true or false,
-    query = op.query and true or false,
+    query = op.search == true,   -- a search (operations.lua: `query` lists the declared query parameters)
     since = op.since or client_mod.API_VERSION,
     id = op.id,
   }

@@ -50,8 +50,8 @@ local function receive(s, receiver)
       break
     end
     if ok then
-      local written, err = receiver:write(chunk)
-      if not written then return nil, failure("network", err, { sent = true }, { retryable = false }) end
+      local written, err, why = receiver:write(chunk)
+      if not written then return nil, failure(why or "network", err, { sent = true }, { retryable = false }) end
     else
       parts[#parts + 1] = chunk
     end

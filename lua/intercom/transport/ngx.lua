@@ -39,6 +39,15 @@ Transport.__index = Transport
 Transport.__name = "intercom.transport.ngx"
 
 -- ---- lua-resty-http backend ------------------------------------------------------------------------
+--
+-- lua-resty-http reads with receive(n) and receive("*l"), whose timers restart whenever a byte arrives, and
+-- it reads the head without a size limit. So the exchange runs in a light thread beside a timer thread,
+-- and whichever ends first wins: past the attempt's `timeout` the exchange is killed (its socket closed
+-- with it) and the call gets a timeout error naming the phase it was in. The head is checked against the
+-- same limits as the own client's once lua-resty-http has read it, and a Content-Length that is not one
+-- number is refused (lua-resty-http would read such a body up to the close and return what came).
+
+local MAX_HEAD_BYTES, MAX_HEADERS = ngx_http.MAX_HEAD_BYTES, ngx_http.MAX_HEADERS
 
 local function lower_headers(h)
   local out = {}
@@ -61,46 +70,152 @@ local function resty_io_fail(err, what, sent)
   return resty_fail("network", what .. ": " .. tostring(err), sent)
 end
 
--- One request through lua-resty-http's streaming interface (connect, request, read, set_keepalive),
--- which tells a failed connect (nothing sent) from a failure after sending.
-local function resty_request(http, req, cfg)
+-- The head lua-resty-http read: nil, or what is wrong with it.
+local function head_problem(headers)
+  local bytes, count = 0, 0
+  for name, value in pairs(headers) do
+    for _, v in ipairs(type(value) == "table" and value or { value }) do
+      count = count + 1
+      bytes = bytes + #tostring(name) + #tostring(v) + 4
+    end
+  end
+  if count > MAX_HEADERS then return "the response has more than " .. MAX_HEADERS .. " header lines" end
+  if bytes > MAX_HEAD_BYTES then return "the response head is larger than " .. MAX_HEAD_BYTES .. " bytes" end
+  return nil
+end
+
+-- The body length lua-resty-http will go by: nil (chunked or none), a number, or false and the problem.
+local function content_length(headers)
+  local te = headers["Transfer-Encoding"]
+  if te then return nil end
+  local cl = headers["Content-Length"]
+  if cl == nil then return nil end
+  local n
+  for _, v in ipairs(type(cl) == "table" and cl or { cl }) do
+    for part in tostring(v):gmatch("[^,]+") do
+      local x = part:match("^%s*(%d+)%s*$")
+      if not x or #x > 15 or (n and tonumber(x) ~= n) then
+        return false, "invalid Content-Length " .. (type(cl) == "table" and table.concat(cl, ", ") or cl)
+      end
+      n = tonumber(x)
+    end
+  end
+  return n
+end
+
+-- One exchange through lua-resty-http's streaming interface (connect, send_request, read_response,
+-- body_reader, set_keepalive), which tells a failed connect (nothing sent) from a failure after sending.
+-- `state` records the phase and the client, for the watchdog.
+local function resty_exchange(http, req, cfg, state)
   local scheme, host, port, target, authority = ngx_http.parse_url(req.url)
   if not scheme then return resty_fail("network", "unsupported URL (only http:// and https://)", false) end
   local httpc = http.new()
+  state.httpc = httpc
   local t = math.floor((req.timeout or 30) * 1000)
   local ct = math.floor(math.min(req.connect_timeout or t / 1000, req.timeout or 30) * 1000)
   httpc:set_timeouts(ct, t, t)
+  state.phase = "connect to " .. host .. ":" .. port
   local ok, err = httpc:connect{ scheme = scheme, host = host, port = port, ssl_verify = cfg.verify,
                                  ssl_server_name = host, pool_size = cfg.pool_size }
-  if not ok then return resty_io_fail(err, "connect to " .. host .. ":" .. port, false) end
+  if not ok then return resty_io_fail(err, state.phase, false) end
   local headers = { Host = authority }
   for _, line in ipairs(req.headers or {}) do
     local name, value = line:match("^([^:]+):%s*(.-)%s*$")
     if name and value ~= "" then headers[name] = value end
   end
-  if req.body then headers["Content-Length"] = tostring(#req.body) end
-  local res, rerr = httpc:request{ method = req.method, path = target, headers = headers, body = req.body }
-  if not res then httpc:close(); return resty_io_fail(rerr, "sending the request", true) end
-  local body, berr
+  local m = req.method
+  if req.body or m == "POST" or m == "PUT" or m == "PATCH" then
+    headers["Content-Length"] = tostring(#(req.body or ""))
+  end
+  local params = { method = m, path = target, headers = headers, body = req.body or (headers["Content-Length"] and "") }
+  state.phase, state.sent = "sending the request", true
+  local sent, serr = httpc:send_request(params)
+  if not sent then httpc:close(); return resty_io_fail(serr, state.phase, true) end
+  state.phase = "reading the response head"
+  local res, rerr
+  for _ = 1, 10 do                    -- 1xx interim answers (lua-resty-http returns them as answers)
+    res, rerr = httpc:read_response(params)
+    if not res or res.status >= 200 or res.status == 101 then break end
+  end
+  if not res then httpc:close(); return resty_io_fail(rerr, state.phase, true) end
+  if res.status < 200 then
+    httpc:close()
+    return resty_fail("network", state.phase .. ": too many 1xx answers", true)
+  end
+  local problem = head_problem(res.headers)
+  if problem then httpc:close(); return resty_fail("network", state.phase .. ": " .. problem, true) end
+  state.phase = "reading the response body"
+  local length, lerr = content_length(res.headers)
+  if length == false then httpc:close(); return resty_fail("network", state.phase .. ": " .. lerr, true) end
+  local limit = not req.output_file and req.max_response_bytes or nil
+  if limit and length and length > limit then
+    httpc:close()
+    return resty_fail("too_large", state.phase .. ": the body is larger than max_response_bytes (" .. limit
+      .. " bytes): Content-Length " .. length, true)
+  end
+  local file
   if req.output_file then
-    local file, ferr = io.open(req.output_file, "wb")
+    local ferr
+    file, ferr = io.open(req.output_file, "wb")
     if not file then
       httpc:close()
       return resty_fail("network", "cannot open output file: " .. tostring(ferr), true)
     end
-    while true do
-      local chunk, cerr = res.body_reader(65536)
-      if cerr then berr = cerr; break end
-      if not chunk then break end
-      file:write(chunk)
-    end
-    file:close()
-  else
-    body, berr = res:read_body()
   end
-  if berr then httpc:close(); return resty_io_fail(berr, "reading the response body", true) end
+  local chunks, size = {}, 0
+  local reader = res.body_reader
+  while reader do
+    local chunk, cerr = reader(65536)
+    if cerr then
+      httpc:close()
+      if file then file:close() end
+      return resty_io_fail(cerr, state.phase, true)
+    end
+    if not chunk then break end
+    size = size + #chunk
+    if file then
+      file:write(chunk)
+    elseif limit and size > limit then
+      httpc:close()
+      return resty_fail("too_large", state.phase .. ": the body is larger than max_response_bytes ("
+        .. limit .. " bytes)", true)
+    else
+      chunks[#chunks + 1] = chunk
+    end
+  end
+  if file then file:close() end
   httpc:set_keepalive(cfg.keepalive_timeout * 1000, cfg.pool_size)
-  return { status = res.status, headers = lower_headers(res.headers), body = body }
+  return { status = res.status, headers = lower_headers(res.headers),
+           body = not file and table.concat(chunks) or nil }
+end
+
+local function run_exchange(http, req, cfg, state)
+  return "done", resty_exchange(http, req, cfg, state)
+end
+
+local function sleep_until_timeout(seconds)
+  ngx_global().sleep(seconds)
+end
+
+local function resty_request(http, req, cfg)
+  local ngx = ngx_global()
+  local state = { phase = "connect", sent = false }
+  local timeout = req.timeout or 30
+  local worker = ngx.thread.spawn(run_exchange, http, req, cfg, state)
+  local timer = ngx.thread.spawn(sleep_until_timeout, timeout)
+  local ok, tag, res, err = ngx.thread.wait(worker, timer)
+  if ok and tag == "done" then
+    ngx.thread.kill(timer)
+    return res, err
+  end
+  ngx.thread.kill(worker)             -- a no-op when it raised; otherwise closes its socket
+  ngx.thread.kill(timer)
+  if state.httpc then pcall(state.httpc.close, state.httpc) end
+  if not ok then                      -- lua-resty-http raised: the answer broke it somehow
+    return resty_fail("network", state.phase .. ": " .. tostring(tag), state.sent)
+  end
+  return resty_fail("timeout", state.phase .. ": timed out (the attempt's timeout of " .. timeout .. " s)",
+    state.sent)
 end
 
 -- ---- the transport ---------------------------------------------------------------------------------

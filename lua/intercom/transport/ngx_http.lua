@@ -18,6 +18,11 @@ local _M = {}
 _M.DEFAULT_POOL_SIZE = 32
 _M.DEFAULT_KEEPALIVE_TIMEOUT = 60     -- seconds an idle pooled connection is kept
 local CHUNK = 65536                    -- bytes per receive when streaming a body
+-- Limits on a response head, as libcurl has them: 300 KiB of header bytes in all (its
+-- MAX_HTTP_RESP_HEADER_SIZE) and, well past any real server, 1000 header lines.
+local MAX_HEAD_BYTES = 300 * 1024
+local MAX_HEADERS = 1000
+_M.MAX_HEAD_BYTES, _M.MAX_HEADERS = MAX_HEAD_BYTES, MAX_HEADERS
 
 local function now()
   ngx.update_time()
@@ -73,31 +78,64 @@ local function request_bytes(req, target, authority)
   return table.concat(lines, "\r\n")
 end
 
--- The receive helpers set the socket's timeout to what is left before the deadline.
+-- Reading is bounded by the attempt's deadline, not by an idle timer: a cosocket's receive(n) or
+-- receive("*l") re-arms its timer whenever a byte arrives, so a server dripping one byte every half second
+-- could hold a call for minutes. Every read here is one receiveany() (it returns as soon as any bytes are
+-- there) with the socket's timeout set to what is left of the deadline, so the attempt ends by then.
+-- Lines are cut from a small buffer; body bytes go from the buffer, then from the socket, to the sink.
 local function left_ms(deadline)
   local ms = math.floor((deadline - now()) * 1000)
   return ms > 0 and ms or nil
 end
 
-local function receive(sock, deadline, pattern)
-  local ms = left_ms(deadline)
+local function fill(r, max)
+  local ms = left_ms(r.deadline)
   if not ms then return nil, "timeout" end
-  sock:settimeout(ms)
-  return sock:receive(pattern)
+  r.sock:settimeout(ms)
+  local data, err = r.sock:receiveany(max or CHUNK)
+  if not data then return nil, err end
+  r.got_any = true
+  if r.pos > #r.buf then
+    r.buf, r.pos = data, 1
+  else
+    r.buf, r.pos = r.buf:sub(r.pos) .. data, 1
+  end
+  return true
+end
+
+-- One line without its CRLF (or LF); `budget` is the header bytes the response may still use.
+local function read_line(r)
+  while true do
+    local i = r.buf:find("\n", r.pos, true)
+    if i then
+      local line = r.buf:sub(r.pos, i - 1)
+      r.budget = r.budget - (i - r.pos + 1)
+      if r.budget < 0 then return nil, "the response head is larger than " .. MAX_HEAD_BYTES .. " bytes" end
+      r.pos = i + 1
+      if line:byte(-1) == 13 then line = line:sub(1, -2) end
+      return line
+    end
+    if #r.buf - r.pos + 1 > r.budget then
+      return nil, "the response head is larger than " .. MAX_HEAD_BYTES .. " bytes"
+    end
+    local ok, err = fill(r)
+    if not ok then return nil, err end
+  end
 end
 
 -- Reads one response head: status, version, headers (lowercase names, repeats joined with ", ").
--- `got_any` tells whether any byte of an answer arrived (for the keep-alive replay rule).
-local function read_head(sock, deadline)
-  local line, err = receive(sock, deadline, "*l")
-  if not line then return nil, err, false end
+local function read_head(r)
+  local line, err = read_line(r)
+  if not line then return nil, err end
   local version, status = line:match("^HTTP/(%d%.%d) (%d%d%d)")
-  if not status then return nil, "malformed status line", true end
-  local headers, last = {}, nil
+  if not status then return nil, "malformed status line" end
+  local headers, last, count = {}, nil, 0
   while true do
-    local h, herr = receive(sock, deadline, "*l")
-    if not h then return nil, herr, true end
+    local h, herr = read_line(r)
+    if not h then return nil, herr end
     if h == "" then break end
+    count = count + 1
+    if count > MAX_HEADERS then return nil, "the response has more than " .. MAX_HEADERS .. " header lines" end
     local name, value = h:match("^([^:%s]+):%s*(.-)%s*$")
     if name then
       name = name:lower()
@@ -106,57 +144,75 @@ local function read_head(sock, deadline)
     elseif last and h:find("^[ \t]") then                -- obs-fold: continues the previous value
       headers[last] = headers[last] .. " " .. h:match("^%s*(.-)%s*$")
     else
-      return nil, "malformed header line", true
+      return nil, "malformed header line"
     end
   end
-  return { status = tonumber(status), version = version, headers = headers }, nil, true
+  return { status = tonumber(status), version = version, headers = headers }
 end
 
--- Body readers pass the bytes to `sink(data)` and return true, or nil and the cosocket error.
-local function read_length(sock, deadline, n, sink)
+-- Body readers pass the bytes to `sink(data)`, which returns true or nil, err, kind (a limit); they
+-- return true, or nil, err (a cosocket error or a framing problem) and an error kind when not network.
+local function read_length(r, n, sink)
+  local have = #r.buf - r.pos + 1
+  if have > 0 then
+    local take = math.min(have, n)
+    local ok, err, kind = sink(r.buf:sub(r.pos, r.pos + take - 1))
+    if not ok then return nil, err, kind end
+    r.pos = r.pos + take
+    n = n - take
+  end
   while n > 0 do
-    local data, err, partial = receive(sock, deadline, math.min(n, CHUNK))
-    if not data then
-      if partial and partial ~= "" then sink(partial) end
-      return nil, err
-    end
-    sink(data)
+    local ms = left_ms(r.deadline)
+    if not ms then return nil, "timeout" end
+    r.sock:settimeout(ms)
+    local data, err = r.sock:receiveany(math.min(n, CHUNK))   -- never past the body: the connection stays clean
+    if not data then return nil, err end
+    local ok, serr, kind = sink(data)
+    if not ok then return nil, serr, kind end
     n = n - #data
   end
   return true
 end
 
-local function read_chunked(sock, deadline, sink)
+local function read_chunked(r, sink)
   while true do
-    local line, err = receive(sock, deadline, "*l")
+    local line, err = read_line(r)
     if not line then return nil, err end
-    local size = tonumber(line:match("^%s*(%x+)"), 16)
+    local hex = line:match("^%s*(%x+)%s*;?") or line:match("^%s*(%x+)%s*$")
+    local size = hex and #hex <= 12 and tonumber(hex, 16)
     if not size then return nil, "malformed chunk size line" end
     if size == 0 then
       repeat                                              -- trailers, up to the empty line
-        line, err = receive(sock, deadline, "*l")
+        line, err = read_line(r)
         if not line then return nil, err end
       until line == ""
       return true
     end
-    local ok, rerr = read_length(sock, deadline, size, sink)
-    if not ok then return nil, rerr end
-    local crlf, cerr = receive(sock, deadline, 2)
-    if not crlf then return nil, cerr end
-    if crlf ~= "\r\n" then return nil, "malformed chunk terminator" end
+    local ok, rerr, kind = read_length(r, size, sink)
+    if not ok then return nil, rerr, kind end
+    line, err = read_line(r)
+    if not line then return nil, err end
+    if line ~= "" then return nil, "malformed chunk terminator" end
   end
 end
 
-local function read_to_close(sock, deadline, sink)
+local function read_to_close(r, sink)
+  if r.pos <= #r.buf then
+    local ok, err, kind = sink(r.buf:sub(r.pos))
+    if not ok then return nil, err, kind end
+    r.pos = #r.buf + 1
+  end
   while true do
-    local data, err, partial = receive(sock, deadline, CHUNK)
-    if data then
-      sink(data)
-    else
-      if partial and partial ~= "" then sink(partial) end
+    local ms = left_ms(r.deadline)
+    if not ms then return nil, "timeout" end
+    r.sock:settimeout(ms)
+    local data, err = r.sock:receiveany(CHUNK)
+    if not data then
       if err == "closed" then return true end
       return nil, err
     end
+    local ok, serr, kind = sink(data)
+    if not ok then return nil, serr, kind end
   end
 end
 
@@ -168,25 +224,40 @@ local function has_token(value, token)
   return false
 end
 
--- Reads the body of `head`; returns ok, err, reusable (whether the connection may go back to the pool).
-local function read_body(sock, deadline, method, head, sink)
+-- Reads the body of `head`; returns ok, err, reusable (whether the connection may go back to the pool),
+-- kind (of the error, when not network).
+local function read_body(r, method, head, sink, limit)
   local s, h = head.status, head.headers
   if method == "HEAD" or s == 204 or s == 304 or (s >= 100 and s < 200) then return true, nil, true end
   local reusable = not has_token(h.connection, "close")
     and (head.version ~= "1.0" or has_token(h.connection, "keep-alive"))
-  if h["transfer-encoding"] and has_token(h["transfer-encoding"], "chunked") then
-    local ok, err = read_chunked(sock, deadline, sink)
-    return ok, err, reusable
+  if h["transfer-encoding"] then
+    -- chunked must be the last coding (RFC 9112 6.3); anything else cannot be framed here
+    if not h["transfer-encoding"]:lower():find("chunked%s*$") then
+      return nil, "unsupported Transfer-Encoding " .. h["transfer-encoding"]
+    end
+    local ok, err, kind = read_chunked(r, sink)
+    return ok, err, reusable, kind
   end
   local len = h["content-length"]
   if len then
-    local n = tonumber(len:match("^%s*(%d+)%s*$"))
+    -- "20, 20" (a repeated header) is one length; "2, 20" is two, and the framing cannot be trusted
+    local n
+    for v in len:gmatch("[^,]+") do
+      local x = v:match("^%s*(%d+)%s*$")
+      if not x or #x > 15 or (n and tonumber(x) ~= n) then return nil, "invalid Content-Length " .. len end
+      n = tonumber(x)
+    end
     if not n then return nil, "invalid Content-Length " .. len end
-    local ok, err = read_length(sock, deadline, n, sink)
-    return ok, err, reusable
+    if limit and n > limit then
+      return nil, "the body is larger than max_response_bytes (" .. limit .. " bytes): Content-Length " .. n,
+        false, "too_large"
+    end
+    local ok, err, kind = read_length(r, n, sink)
+    return ok, err, reusable, kind
   end
-  local ok, err = read_to_close(sock, deadline, sink)
-  return ok, err, false
+  local ok, err, kind = read_to_close(r, sink)
+  return ok, err, false, kind
 end
 
 -- The pool of a connection: everything that makes two connections interchangeable.
@@ -222,22 +293,26 @@ local function exchange(cfg, req, u, deadline, sink)
     if reused > 0 and serr ~= "timeout" then return nil, nil, true end
     return io_fail(serr, "sending the request", true)
   end
-  local head, herr, got_any
+  local r = { sock = sock, deadline = deadline, buf = "", pos = 1, got_any = false, budget = MAX_HEAD_BYTES }
+  local head, herr
   repeat                                                  -- 1xx interim answers come before the final one
-    head, herr, got_any = read_head(sock, deadline)
+    head, herr = read_head(r)
   until not head or head.status >= 200 or head.status == 101
   if not head then
     sock:close()
     -- The request went out: replaying it is the keep-alive race fix for idempotent requests only; one
     -- that must reach the server at most once (req.idempotent == false) gets the error instead.
-    if reused > 0 and not got_any and herr == "closed" and req.idempotent ~= false then return nil, nil, true end
+    if reused > 0 and not r.got_any and herr == "closed" and req.idempotent ~= false then return nil, nil, true end
     return io_fail(herr, "reading the response head", true)
   end
-  local bok, berr, reusable = read_body(sock, deadline, req.method, head, sink)
+  local limit = req.output_file == nil and req.max_response_bytes or nil
+  local bok, berr, reusable, kind = read_body(r, req.method, head, sink, limit)
   if not bok then
     sock:close()
+    if kind then return fail(kind, "reading the response body: " .. berr, true) end
     return io_fail(berr, "reading the response body", true)
   end
+  if r.pos <= #r.buf then reusable = false end            -- bytes past the answer: the framing was off
   if reusable then
     sock:setkeepalive(cfg.keepalive_timeout * 1000, cfg.pool_size)
   else
@@ -275,10 +350,23 @@ function _M.request(req, cfg)
     local ferr
     file, ferr = io.open(req.output_file, "wb")
     if not file then return fail("network", "cannot open output file: " .. tostring(ferr), false) end
-    sink = function(data) file:write(data) end
+    sink = function(data)
+      local ok, werr = file:write(data)
+      if not ok then return nil, "output file: " .. tostring(werr) end
+      return true
+    end
   else
     chunks = {}
-    sink = function(data) chunks[#chunks + 1] = data end
+    local limit = req.max_response_bytes
+    sink = function(data)
+      local n = #chunks
+      local size = (chunks.size or 0) + #data
+      if limit and size > limit then
+        return nil, "the body is larger than max_response_bytes (" .. limit .. " bytes)", "too_large"
+      end
+      chunks[n + 1], chunks.size = data, size
+      return true
+    end
   end
 
   local head, err, replay
@@ -293,6 +381,7 @@ function _M.request(req, cfg)
   end
   if replay then return fail("network", "the server closed the connection without answering", true) end
   if not head then return nil, err end
+  if chunks then chunks.size = nil end
   return { status = head.status, headers = head.headers, body = chunks and table.concat(chunks) or nil }
 end
 

@@ -147,15 +147,6 @@ function handlers.refused()
   return find_with(client_for("http://127.0.0.1:" .. ngx.var.arg_port))
 end
 
-function handlers.resty()
-  local fake = require "fake_resty_http"
-  fake.calls = {}
-  local c = client_for(conf.base_url, { transport = ngx_transport.new{ http = fake } })
-  local contact, err = c.contacts:create({ email = "r@example.com" })
-  if not contact then return 500, error_fields(err) end
-  return 200, { id = contact.id, calls = fake.calls }
-end
-
 --- Runs the handler `name` and answers with its status and JSON value (500 and the error if it raised).
 function _M.run(name)
   local ok, status, value = pcall(handlers[name])
