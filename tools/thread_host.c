@@ -15,20 +15,26 @@
 #include <lualib.h>
 
 static const char *script;
-static pthread_barrier_t start;
+static pthread_barrier_t start, end;
 
 static void *run(void *arg)
 {
     lua_State *L = luaL_newstate();
     int *ok = (int *)arg;
     *ok = 0;
-    if (L == NULL) return NULL;
+    if (L == NULL) {
+        fprintf(stderr, "thread_host: cannot make a Lua state\n");
+        exit(1);                            /* the others would wait at the barriers forever */
+    }
     luaL_openlibs(L);
     pthread_barrier_wait(&start);           /* every thread loads and runs the script at the same time */
     if (luaL_dofile(L, script) != 0)
         fprintf(stderr, "thread_host: %s\n", lua_tostring(L, -1));
     else
         *ok = 1;
+    /* Every state stays open until all are done: closing the last one unloads intercom/core.so, and a
+     * state loading it afterwards would get a fresh copy (new globals), which is not what is tested. */
+    pthread_barrier_wait(&end);
     lua_close(L);
     return NULL;
 }
@@ -43,11 +49,13 @@ int main(int argc, char **argv)
     }
     script = argv[1];
     pthread_barrier_init(&start, NULL, (unsigned)n);
+    pthread_barrier_init(&end, NULL, (unsigned)n);
     for (i = 0; i < n; i++) pthread_create(&th[i], NULL, run, &ok[i]);
     for (i = 0; i < n; i++) {
         pthread_join(th[i], NULL);
         all &= ok[i];
     }
     pthread_barrier_destroy(&start);
+    pthread_barrier_destroy(&end);
     return all ? 0 : 1;
 }

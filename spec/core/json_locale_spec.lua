@@ -6,14 +6,8 @@
 -- The locale is made for the test (Debian's `locales` package: localedef from its sources, no root) in a
 -- temporary folder named by LOCPATH, so the check runs in a child interpreter that has that environment.
 
-local interpreter = os.getenv("INTERCOM_SPEC_LUA") or (jit and "luajit" or "lua5.4")
-
-local function sh(cmd)
-  local p = io.popen(cmd .. " 2>&1; echo \"exit=$?\"")
-  local out = p:read("*a")
-  p:close()
-  return tonumber(out:match("exit=(%d+)%s*$")), out
-end
+local util = require "support.util"
+local sh = util.sh
 
 local CHECK = [==[
 local core = require "intercom.core"
@@ -55,11 +49,8 @@ describe("JSON numbers under a locale whose decimal point is not '.'", function(
     it("decode and encode are the same under " .. locale .. ".UTF-8", function()
       local code, out = sh(("localedef -i %s -f UTF-8 %s/%s.UTF-8"):format(locale, dir, locale))
       assert.equal(0, code, "localedef failed (is Debian's `locales` package installed? make deps): " .. out)
-      local script = dir .. "/check.lua"
-      local f = assert(io.open(script, "w"))
-      f:write(("local LOCALE, POINT = %q, %q\n"):format(locale .. ".UTF-8", point), CHECK)
-      f:close()
-      code, out = sh(("LOCPATH=%s %s %s"):format(dir, interpreter, script))
+      code, out = util.run_lua(("local LOCALE, POINT = %q, %q\n"):format(locale .. ".UTF-8", point) .. CHECK,
+                               "LOCPATH=" .. dir)
       assert.equal(0, code, out)
       assert.matches("^ok ", out)
     end)

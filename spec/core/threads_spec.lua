@@ -8,12 +8,7 @@
 --
 -- The host links liblua5.4 in the Lua 5.4 run and libluajit in the LuaJIT run; about 2 s (two clang builds).
 
-local function sh(cmd)
-  local p = io.popen(cmd .. " 2>&1; echo \"exit=$?\"")
-  local out = p:read("*a")
-  p:close()
-  return tonumber(out:match("exit=(%d+)%s*$")), out
-end
+local sh = require("support.util").sh
 
 local SCRIPT = [[
 local core = require "intercom.core"
