@@ -292,6 +292,13 @@ function Client:_call(call)
   return result, err, resp
 end
 
+---@class intercom.RequestSpec
+---@field body? table          sent as the JSON body
+---@field query? table         sent as the query string
+---@field page? "cursor"|"search"|"page"|"scroll"|"next_cursor"|"body_page"  the result is a Page of that style
+---@field items? string        the key of a page's array when it is not `data`
+---@field idempotent? boolean  true lets a POST that only reads be retried like a GET
+
 --- The escape hatch, for what the spec lacks or the version has not got yet: sends `method path` with the
 --- same policy as every operation (auth, version, retries, errors, rate limits) and returns
 --- `result, err, response`; a Page when `spec.page` names a pagination style. `spec`: body (a table, sent
@@ -299,7 +306,7 @@ end
 ---   client:request("GET", "/contacts/" .. intercom.url.escape(id) .. "/notes", { page = "page" })
 ---@param method "GET"|"POST"|"PUT"|"PATCH"|"DELETE"
 ---@param path string
----@param spec? {body?: table, query?: table, page?: string, items?: string, idempotent?: boolean}
+---@param spec? intercom.RequestSpec
 ---@param opts? intercom.RequestOpts
 ---@return any|nil result
 ---@return intercom.ErrorObject|nil err
