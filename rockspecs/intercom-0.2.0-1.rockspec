@@ -45,6 +45,7 @@ build = {
       ["intercom.client"] = "lua/intercom/client.lua",
       ["intercom.download"] = "lua/intercom/download.lua",
       ["intercom.errors"] = "lua/intercom/errors.lua",
+      ["intercom.export"] = "lua/intercom/export.lua",
       ["intercom.misuse"] = "lua/intercom/misuse.lua",
       ["intercom.operations"] = "lua/intercom/operations.lua",
       ["intercom.operations_list"] = "lua/intercom/operations_list.lua",

@@ -265,10 +265,13 @@ function Client:_perform(call)
         and retry.may_replay(idempotent, nil, terr.sent) then
         delay, reason = retry.backoff(attempt), "backoff"
       else
+        -- retryable: whether sending it again is safe and could help. A request that is not idempotent
+        -- and may have reached the server (sent) is not: a second copy could create a duplicate.
         local err = errors.new{
           kind = (terr.kind == "timeout" or too_large) and terr.kind or "network",
           message = tostring(terr.message), method = call.method, path = call.path, attempts = attempt,
-          retryable = not too_large and terr.retryable ~= false, curl_code = terr.curl_code, sent = terr.sent,
+          retryable = not too_large and terr.retryable ~= false and retry.may_replay(idempotent, nil, terr.sent),
+          curl_code = terr.curl_code, sent = terr.sent,
         }
         errors.redact(err, token)   -- a custom transport's message is not ours to trust
         self:_log{ event = "error", method = req.method, url = req.url, attempt = attempt, message = tostring(err) }

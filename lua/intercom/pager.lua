@@ -27,6 +27,8 @@
 -- could have known about. None loops: a cursor or page number already followed ends the chain, and a
 -- scroll page identical to the one before (same first and last id, same size) ends it too.
 
+local errors = require "intercom.errors"
+
 local _M = {}
 
 ---@class intercom.Page
@@ -242,7 +244,7 @@ function Page:each()
       local item = items[i]
       if item ~= nil then return item end
       local nxt, err = page:next_page()
-      if err then page = nil; error(err, 2) end
+      if err then page = nil; errors.raise(err) end
       page, items, i = nxt, nxt and nxt:items(), 0
     end
     return nil

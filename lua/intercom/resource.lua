@@ -260,13 +260,18 @@ end
 local function make_iterator(method, what)
   return function(self, ...)
     local page, err = method(self, ...)
-    if not page then error(err, 2) end
+    if not page then require("intercom.errors").raise(err) end
     if type(page) ~= "table" or not page.each then
       error(what .. ": the response is not a list", 2)
     end
     return page:each()
   end
 end
+
+-- Methods that are not operations: helpers built on a resource's own operations, loaded on first call.
+local HELPERS = {
+  data_export = { wait = function(...) return require("intercom.export").wait(...) end },
+}
 
 -- Method tables are built once per process and shared by every client: a client only holds its
 -- resource objects, so intercom.new{} stays cheap.
@@ -286,6 +291,7 @@ local function class_of(rname)
       methods[iname] = make_iterator(methods[mname], rname .. ":" .. iname)
     end
   end
+  for mname, fn in pairs(HELPERS[rname] or {}) do methods[mname] = fn end
   cls = { mt = mt, methods = methods }
   classes[rname] = cls
   return cls

@@ -104,6 +104,11 @@ local function api_error(resp, decoded, call, retryable, body)
       e.message = e.message .. " (redirect to " .. resp.headers.location .. " not followed)"
     end
   end
+  -- A conflict on create names the record that is already there ("A contact matching those details
+  -- already exists with id=6329..."): kept apart, so an upsert is `update(err.existing_id, ...)`.
+  if resp.status == 409 and e.message then
+    e.existing_id = e.message:match("[%s(]id=([%w_%-]+)") or e.message:match("^id=([%w_%-]+)")
+  end
   -- Not Intercom's own error shape (an HTML page, a proxy's or a mock's JSON such as problem+json): keep the
   -- raw body, the only place its details are.
   if not intercom_shape then e.body = body end
