@@ -21,7 +21,7 @@ while arg[i] do
   end
 end
 
-local client = intercom.new{ token = os.getenv("INTERCOM_API_KEY"), base_url = os.getenv("INTERCOM_BASE_URL") }
+local client = intercom.default_client()   -- INTERCOM_API_KEY, and INTERCOM_REGION or INTERCOM_BASE_URL
 local out = out_path and assert(io.open(out_path, "w")) or io.stdout
 
 local iter

@@ -12,7 +12,7 @@ local client        -- one per worker: created on first use, reused by every req
 
 local function api()
   if not client then
-    client = intercom.new{ token = os.getenv("INTERCOM_API_KEY"), base_url = os.getenv("INTERCOM_BASE_URL") }
+    client = intercom.default_client()   -- INTERCOM_API_KEY, and INTERCOM_REGION or INTERCOM_BASE_URL
   end
   return client
 end

@@ -8,11 +8,8 @@
 
 local intercom = require "intercom"
 
-local client = intercom.new{
-  token = os.getenv("INTERCOM_API_KEY"),
-  base_url = os.getenv("INTERCOM_BASE_URL"),
-  region = (not os.getenv("INTERCOM_BASE_URL")) and os.getenv("INTERCOM_REGION") or nil,
-}
+-- the default client: its token, region or base URL come from those variables
+local client = intercom.default_client()
 print("client: " .. tostring(client))
 
 local me, err, resp = client.admins:identify()

@@ -84,7 +84,7 @@ if not path then
 end
 local dry_run = arg[2] == "--dry-run"
 
-local client = intercom.new{ token = os.getenv("INTERCOM_API_KEY"), base_url = os.getenv("INTERCOM_BASE_URL") }
+local client = intercom.default_client()   -- INTERCOM_API_KEY, and INTERCOM_REGION or INTERCOM_BASE_URL
 local created, updated, failed = 0, 0, 0
 for n, row in ipairs(read_csv(path)) do
   local who = row.external_id or row.email

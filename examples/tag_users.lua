@@ -16,7 +16,7 @@ if not (tag_name and field and op and value) then
 end
 if op == "<" or op == ">" or op == "<=" or op == ">=" then value = tonumber(value) or value end
 
-local client = intercom.new{ token = os.getenv("INTERCOM_API_KEY"), base_url = os.getenv("INTERCOM_BASE_URL") }
+local client = intercom.default_client()   -- INTERCOM_API_KEY, and INTERCOM_REGION or INTERCOM_BASE_URL
 
 -- POST /tags creates the tag, or returns the existing one of that name.
 local tag = assert(client.tags:create{ name = tag_name })

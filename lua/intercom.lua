@@ -5,18 +5,22 @@
 --   local contact, err = client.contacts:find("6329bd9ffe4e3f0d5d4a")
 --
 -- The resources also hang off this module, bound to a default client that `intercom.configure{...}`
--- sets up (or the environment: INTERCOM_API_KEY): `intercom.contacts:find(id)`.
+-- sets up, over the environment (INTERCOM_API_KEY, INTERCOM_REGION, INTERCOM_BASE_URL):
+-- `intercom.contacts:find(id)`.
 
 local core = require "intercom.core"
 local client = require "intercom.client"
 local errors = require "intercom.errors"
 local options = require "intercom.options"
 local resource = require "intercom.resource"
+local misuse = require "intercom.misuse"
+local scheduler = require "intercom.scheduler"
 
 ---@class intercom.module: intercom.Resources
 ---@field query intercom.query        the search query builder (loaded on first use)
 ---@field webhooks intercom.webhooks  webhook verification (loaded on first use)
 ---@field attachment intercom.attachment  builds attachment_files entries (loaded on first use)
+---@field url intercom.url                 url.escape, for the paths of client:request (loaded on first use)
 local _M = {
   _VERSION = client.VERSION,
   API_VERSION = client.API_VERSION,
@@ -56,28 +60,83 @@ end
 
 local default_opts, default_client
 
---- Sets the options of the default client behind `intercom.contacts` etc. Returns that client.
+local function env(name)
+  local v = os.getenv(name)
+  if v ~= nil and v ~= "" then return v end
+  return nil
+end
+
+-- The default client's options: the ones given, over the environment. The token is not copied: every
+-- client without a `token` reads INTERCOM_API_KEY when it sends (so a rotated key is picked up). Where
+-- to send comes from INTERCOM_BASE_URL or INTERCOM_REGION unless the options name region or base_url.
+local function with_env(opts)
+  local o = {}
+  if opts ~= nil then
+    if type(opts) ~= "table" then
+      misuse.raise("intercom.configure: expected a table of options, got " .. type(opts))
+    end
+    for k, v in pairs(opts) do o[k] = v end
+  end
+  if o.region == nil and o.base_url == nil then
+    local region, base_url = env("INTERCOM_REGION"), env("INTERCOM_BASE_URL")
+    if region and base_url then
+      misuse.raise("intercom: both INTERCOM_REGION and INTERCOM_BASE_URL are set: set only one")
+    end
+    if region and not options.REGIONS[region:lower()] then
+      misuse.raise("intercom: INTERCOM_REGION is \"" .. region .. "\": expected us, eu or au")
+    end
+    o.region, o.base_url = region and region:lower(), base_url
+  end
+  return o
+end
+
+--- Sets the options of the default client behind `intercom.contacts` etc. Returns that client. Options
+--- not given come from the environment: INTERCOM_API_KEY (token), INTERCOM_REGION, INTERCOM_BASE_URL.
 ---@param opts intercom.ClientOpts|nil
 ---@return intercom.Client
 function _M.configure(opts)
-  local c = client.new(opts)              -- checks the options, raising on misuse
+  local c = client.new(with_env(opts))    -- checks the options, raising on misuse
   if default_client then default_client:close() end
   default_opts, default_client = opts, c
   return c
 end
 
---- The default client (made from `configure`'s options, or from the environment on first use).
+--- The default client (made from `configure`'s options over the environment on first use).
 ---@return intercom.Client
 function _M.default_client()
-  if not default_client then default_client = client.new(default_opts) end
+  if not default_client then default_client = client.new(with_env(default_opts)) end
   return default_client
+end
+
+--- Waits `seconds` without holding up the rest, as the client's own retry waits do: inside nginx (where
+--- cosockets are allowed) with ngx.sleep, which yields to the event loop; inside a `client:map` task by
+--- letting the other tasks run; elsewhere by sleeping.
+---@param seconds number
+---@return nil
+function _M.sleep(seconds)
+  if type(seconds) ~= "number" or seconds ~= seconds or seconds < 0 or seconds == math.huge then
+    misuse.raise("intercom.sleep: expected a number of seconds >= 0, got " .. tostring(seconds))
+  end
+  local ngx = rawget(_G, "ngx")
+  if ngx and require("intercom.transport.ngx").COSOCKET_PHASES[ngx.get_phase()] then
+    return ngx.sleep(seconds)
+  end
+  scheduler.sleep(seconds)
+end
+
+--- Seconds on a monotonic clock (a float, sub-microsecond): only differences are meaningful; the
+--- wall clock moving (NTP, DST) does not move it.
+---@return number
+function _M.now()
+  return core.now()
 end
 
 local top_level = resource.top_level()
 
 -- Lazy fields: `intercom.contacts` is the default client's resource; `intercom.query`,
 -- `intercom.webhooks` and `intercom.attachment` load their module on first use.
-local lazy = { query = "intercom.query", webhooks = "intercom.webhooks", attachment = "intercom.attachment" }
+local lazy = { query = "intercom.query", webhooks = "intercom.webhooks", attachment = "intercom.attachment",
+               url = "intercom.url" }   -- url.escape: a path segment for client:request
 
 setmetatable(_M, {
   __index = function(_, key)

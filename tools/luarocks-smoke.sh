@@ -68,9 +68,10 @@ if ! (cd "$tmp" && luarocks --lua-version "$luaver" install --tree "$tmp/tree-ro
     exit 1
 fi
 grep -E "is now installed" "$tmp/install.log" || true
-types="$tmp/tree-rock/lib/luarocks/rocks-$luaver/intercom/$version-1/types"
+# where docs/install.md tells editors to look
+types="$(luarocks --lua-version "$luaver" --tree "$tmp/tree-rock" show --rock-dir intercom)/types"
 [ -f "$types/intercom/resources.lua" ] || { echo "the rock did not install types/ at $types" >&2; exit 1; }
-echo "types installed at lib/luarocks/rocks-$luaver/intercom/$version-1/types"
+echo "types installed at ${types#"$tmp/tree-rock/"}"
 smoke "$tmp/tree-rock"
 
 # 3. The command line in each tree, as luarocks installed it: a wrapper that sets the tree's paths and

@@ -19,6 +19,14 @@
 ---@field path string             path of the request (no query string, no host)
 ---@field body string|nil         raw response body, kept for decode errors and non-JSON answers
 ---@field response intercom.Response|nil
+---@field sent boolean|nil        transport failures: whether the request may have reached the server
+---@field curl_code integer|nil   transport failures of the curl transport: libcurl's CURLcode
+---@field existing_id string|nil  a 409 conflict whose message names the existing record ("id=...")
+---@field job table|nil           data_export:wait: the last job seen
+---@field where string|nil        raised errors: "file:line" of the first caller outside the library
+---@field traceback string|nil    raised errors: the stack where it was raised (debug.traceback)
+
+local misuse = require "intercom.misuse"
 
 local _M = {}
 
@@ -42,6 +50,8 @@ local function describe(e)
   if e.request_id then ctx[#ctx + 1] = "request_id " .. e.request_id end
   if e.attempts and e.attempts > 1 then ctx[#ctx + 1] = e.attempts .. " attempts" end
   if #ctx > 0 then s = s .. " [" .. table.concat(ctx, ", ") .. "]" end
+  -- a raised error says where: an uncaught one under Lua 5.4 is printed as this string alone
+  if e.where then s = s .. " (raised at " .. e.where .. ")" end
   return s
 end
 
@@ -85,6 +95,47 @@ function _M.redact(err, secret)
   local resp = err.response
   if type(resp) == "table" and type(resp.headers) == "table" then
     for k, v in pairs(resp.headers) do resp.headers[k] = scrub(v, pattern) end
+  end
+  return err
+end
+
+-- "file:line" of the first frame of `co` (nil: the running one) from `level` up that is not the
+-- library's own and has a line: where the caller's code stands.
+local function caller_position(co, level)
+  while true do
+    local info
+    if co then info = debug.getinfo(co, level, "Sl") else info = debug.getinfo(level, "Sl") end
+    if not info then return nil end
+    if info.what ~= "C" and (info.currentline or 0) > 0 and not misuse.ours(info.source) then
+      return info.short_src .. ":" .. info.currentline
+    end
+    level = level + 1
+  end
+end
+
+--- Raises `err` from inside the library (an iterator whose page failed, ...). An error object gets
+--- `where` (the caller's "file:line") and `traceback` first, so that a raised error can be traced while
+--- tostring(err) stays one line; any other value is raised as it is.
+---@param err any
+---@return nil
+function _M.raise(err)
+  if getmetatable(err) == Error and not err.traceback then
+    err.where = caller_position(nil, 3)
+    -- a message is given ("") because LuaJIT returns a nil message as it is, with no traceback
+    err.traceback = (debug.traceback("", 2):gsub("^\n", ""))
+  end
+  error(err, 0)
+end
+
+--- For an error object raised inside the coroutine `co` (a client:map task), which died of it: sets
+--- `where` and `traceback` from the dead coroutine's stack, unless it already has them. Returns `err`.
+---@param err any
+---@param co thread
+---@return any
+function _M.traced_in(err, co)
+  if getmetatable(err) == Error and not err.traceback then
+    err.where = caller_position(co, 0)
+    err.traceback = (debug.traceback(co, ""):gsub("^\n", ""))
   end
   return err
 end

@@ -13,6 +13,9 @@ local function ours(source)
   return source:sub(1, #dir) == dir or source == entry
 end
 
+--- True when a function's `source` (debug.getinfo's) is one of the library's own files.
+_M.ours = ours
+
 --- Raises `msg` as an error located at the first caller outside the library.
 function _M.raise(msg)
   local level = 2

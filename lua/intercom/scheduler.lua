@@ -13,6 +13,7 @@
 -- caller). A map called inside a task adds its items to the running scheduler and waits for them.
 
 local core = require "intercom.core"
+local errors = require "intercom.errors"
 local misuse = require "intercom.misuse"
 local options = require "intercom.options"
 
@@ -86,7 +87,7 @@ function Scheduler:finish(co, ok, result, err)
   tasks[co] = nil
   local g, i = task.group, task.index
   if not ok then
-    g.errs[i] = result                       -- what fn raised: an error object or a message
+    g.errs[i] = errors.traced_in(result, co)   -- what fn raised: an error object or a message
   else
     g.results[i] = result
     if result == nil then g.errs[i] = err end

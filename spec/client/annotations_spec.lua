@@ -284,7 +284,8 @@ describe("LuaLS annotations", function()
 
   it("every annotation line of the generated and meta files, and of the public modules, parses", function()
     local count = 0
-    local files = { "types/intercom/models.lua", "types/intercom/resources.lua", "types/intercom/core.lua" }
+    local files = { "types/intercom/models.lua", "types/intercom/resources.lua", "types/intercom/core.lua",
+                    "types/intercom/helpers.lua" }
     for _, path in ipairs(PUBLIC) do files[#files + 1] = path end
     for _, path in ipairs(files) do
       for n, line in ipairs(lines_of(read(path))) do

@@ -152,6 +152,64 @@ describe("intercom (the command line)", function()
     end)
   end)
 
+  describe("API versions", function()
+    it("an operation newer than the call's version is refused before sending; --api-version opens it", function()
+      local code, out, err = intercom{ "contacts", "block", "c1" }
+      assert.equal(2, code)
+      assert.equal("", out)
+      assert.equal("intercom: contacts block needs API version 2.13 or later; this call uses 2.12: add "
+        .. "--api-version 2.13\n", err)
+      assert.same({}, control.requests())
+      control.enqueue{ match = { path = "/contacts/c1/block" }, json = fx.contact("c1") }
+      code, out, err = intercom{ "contacts", "block", "c1", "--api-version", "2.13" }
+      assert.equal(0, code, err)
+      assert.equal("c1", cjson.decode(out).id)
+      local req = control.last()
+      assert.equal("POST /contacts/c1/block", req.method .. " " .. req.path)
+      assert.equal("2.13", req.headers["intercom-version"])
+    end)
+
+    it("query parameters: declared ones per version, and those of an operation with a body go in the URL", function()
+      -- conversations update takes a body, and display_as in the query string (opts.query)
+      control.enqueue{ match = { path = "/conversations/cv1" }, json = { type = "conversation", id = "cv1" } }
+      local code, _, err = intercom{ "conversations", "update", "cv1", "--data", '{"read":true}',
+        "--display-as", "plaintext" }
+      assert.equal(0, code, err)
+      local req = control.last()
+      assert.equal("PUT", req.method)
+      assert.equal("display_as=plaintext", req.query)
+      assert.same({ read = true }, cjson.decode(req.body))
+      -- a misspelt one is refused with the closest declared name
+      code, _, err = intercom{ "conversations", "update", "cv1", "--data", "{}", "--display-ax", "plaintext" }
+      assert.equal(2, code)
+      assert.matches("^intercom: conversations update has no query parameter %-%-display%-ax %(did you mean "
+        .. "%-%-display%-as%?%) in API 2%.12", err)
+      -- a parameter of a later version than the call's, on an operation with a query table
+      code, _, err = intercom{ "conversations", "find", "cv1", "--include-translations", "true" }
+      assert.equal(2, code)
+      assert.matches('query parameter "include_translations" needs Intercom API version 2%.14', err)
+      assert.equal(1, #control.requests())
+      control.enqueue{ match = { path = "/conversations/cv1" }, json = { type = "conversation", id = "cv1" } }
+      code, _, err = intercom{ "conversations", "find", "cv1", "--include-translations", "true",
+        "--api-version", "2.14" }
+      assert.equal(0, code, err)
+      assert.equal("include_translations=true", control.last().query)
+    end)
+
+    it("a page asked for in the body (body_page): --page and --per-page go into the body", function()
+      control.enqueue{ match = { path = "/admins/activity_logs/search" },
+                       json = { type = "activity_log.list", activity_logs = {}, page = 2, per_page = 10,
+                                total_pages = 2 } }
+      local code, out, err = intercom{ "admins", "search_activity_logs", "--api-version", "2.16",
+        "--data", '{"created_at_after":1700000000}', "--page", "2", "--per-page", "10" }
+      assert.equal(0, code, err)
+      assert.equal("activity_log.list", cjson.decode(out).type)
+      local req = control.last()
+      assert.equal("", req.query)
+      assert.same({ created_at_after = 1700000000, page = 2, per_page = 10 }, cjson.decode(req.body))
+    end)
+  end)
+
   describe("pages", function()
     it("exports every page with --all --jsonl, one line per item, following the cursor", function()
       control.enqueue{
@@ -305,6 +363,38 @@ describe("intercom (the command line)", function()
       assert.equal(1, #lines(err))
     end)
 
+    it("--verbose logs each request, response and retry on stderr, without the token", function()
+      control.enqueue{
+        { status = 503, json = fx.error_list("service_unavailable", "busy") },
+        { json = fx.contact("v1") },
+      }
+      local code, out, err = intercom{ "contacts", "find", "v1", "--verbose" }
+      assert.equal(0, code, err)
+      assert.equal("v1", cjson.decode(out).id)
+      local log = lines(err)
+      assert.equal(5, #log, err)
+      assert.matches("^intercom: GET http://[^ ]+/contacts/v1$", log[1])
+      assert.matches("^intercom: GET [^ ]+/contacts/v1 %-> 503 in %d+ ms$", log[2])
+      assert.matches("^intercom: retrying GET [^ ]+/contacts/v1 in [%d.]+ s %(backoff, after HTTP 503%)$", log[3])
+      assert.matches("%(attempt 2%)$", log[4])
+      assert.matches("%-> 200 in %d+ ms$", log[5])
+      assert.is_nil(err:find(TOKEN, 1, true))
+    end)
+
+    it("Ctrl-C (SIGINT) ends the command with status 130 and one line", function()
+      control.enqueue{ delay = 1.5, json = fx.contact("slow") }
+      local err_path = os.tmpname()
+      local p = io.popen(("env INTERCOM_API_KEY=%s INTERCOM_BASE_URL=%s sh -c '%s bin/intercom contacts find slow "
+        .. ">/dev/null 2>%s & p=$!; sleep 0.5; kill -INT $p; wait $p; echo exit=$?'"):format(q(TOKEN), q(control.url()),
+        LUA, err_path))
+      local status = p:read("*a")
+      p:close()
+      local err = read_file(err_path)
+      os.remove(err_path)
+      assert.equal("exit=130", status:match("exit=%d+"), err)
+      assert.equal("intercom: interrupted\n", err)
+    end)
+
     it("usage errors exit 2 before anything is sent, with a hint", function()
       local cases = {
         { { "contact", "find", "x" }, 'unknown resource "contact" %(did you mean "contacts"%?%)' },
@@ -414,7 +504,9 @@ describe("intercom (the command line)", function()
       assert.matches("Exit status: 0 success, 1 API error,\n2 usage error, 3 rate limited, 4 network", out)
       code, out = intercom{ "contacts", "--help" }
       assert.equal(0, code)
-      assert.matches("find <id>%s+GET%s+/contacts/{id}%s+since 2%.12", out)
+      assert.matches("\n  find <id>%s+GET%s+/contacts/{id}%s+since 2%.12\n", out)
+      assert.matches("\n  block <contact_id>%s+POST%s+/contacts/{contact_id}/block%s+since 2%.13\n", out)
+      assert.matches("\n  search%s+POST%s+/contacts/search%s+since 2%.12, body, search, paginated\n", out)
       code, out = intercom({ "help", "contacts", "search" }, { token = "" })   -- help needs no token
       assert.equal(0, code)
       assert.matches("Usage: intercom contacts search %[%-%-query EXPR%]", out)

@@ -6,6 +6,7 @@
 
 local control = require "support.control"
 local fx = require "support.fixtures"
+local util = require "support.util"
 
 local function count_requests()
   return #control.requests()
@@ -98,17 +99,8 @@ describe("limits #limits", function()
         local f = io.open("/proc/self/status"); local status = f:read("*a"); f:close()
         io.write(tostring(err and err.kind), " ", status:match("VmHWM:%%s*(%%d+)"), "\n")
       ]]):format(control.url())
-      -- the plain interpreter of this run's VM (not a sanitizer's host, whose RSS would measure its shadow)
-      local jit = (os.getenv("INTERCOM_SPEC_LUA") or ""):find("luajit") ~= nil
-      local path = os.tmpname()
-      local f = assert(io.open(path, "w"))
-      f:write(script)
-      f:close()
-      local p = assert(io.popen(("LUA_PATH='lua/?.lua;;' LUA_CPATH='build/%s/?.so;;' %s %s 2>&1"):format(
-        jit and "luajit" or "5.4", jit and "luajit" or "lua5.4", path)))
-      local out = p:read("*a")
-      p:close()
-      os.remove(path)
+      -- util.run_lua runs a script file: the sanitized host of check-memory takes no -e.
+      local _, out = util.run_lua(script)
       local kind, kb = out:match("^(%S+) (%d+)")
       assert.equal("too_large", kind, out)
       assert.is_true(tonumber(kb) < 100 * 1024, "peak RSS " .. tostring(kb) .. " kB")

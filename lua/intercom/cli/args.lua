@@ -19,9 +19,9 @@ local VALUED = {
 -- Switches.
 local SWITCHES = {
   help = "help", all = "all", jsonl = "jsonl", version = "version",
-  progress = "progress", ["no-progress"] = "no_progress",
+  progress = "progress", ["no-progress"] = "no_progress", verbose = "verbose",
 }
-local SHORT = { ["-h"] = "help", ["-d"] = "data", ["-q"] = "query", ["-o"] = "output" }
+local SHORT = { ["-h"] = "help", ["-d"] = "data", ["-q"] = "query", ["-o"] = "output", ["-v"] = "verbose" }
 
 _M.VALUED, _M.SWITCHES = VALUED, SWITCHES
 
@@ -48,6 +48,7 @@ end
 ---@field version boolean|nil
 ---@field progress boolean|nil
 ---@field no_progress boolean|nil
+---@field verbose boolean|nil
 ---@field data string|nil
 ---@field query string|nil
 ---@field region string|nil

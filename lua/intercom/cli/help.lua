@@ -6,11 +6,17 @@ local ops = require "intercom.cli.ops"
 local _M = {}
 
 local PAGING = {
-  cursor = "cursor pages (pages.next.starting_after)",
-  search = "cursor pages, the cursor in the body (pagination.starting_after)",
-  page = "numbered pages (page, total_pages)",
+  cursor = "cursor pages (pages.next.starting_after; --per-page, --starting-after)",
+  search = "cursor pages, the cursor in the body (pagination.starting_after; --per-page, --starting-after)",
+  page = "numbered pages (page, total_pages; --page, --per-page)",
   scroll = "a scroll (scroll_param; one open scroll per workspace)",
+  next_cursor = "an opaque cursor (next_cursor, has_more; --cursor, --per-page)",
+  body_page = "numbered pages asked for in the body (--page, --per-page go into the body)",
 }
+
+local function flag(name)
+  return "--" .. name:gsub("_", "-")
+end
 
 --- How a resource is typed on the command line: "news.items" is `news items`.
 ---@param rname string
@@ -23,9 +29,9 @@ end
 local function synopsis(op)
   local parts = {}
   for _, p in ipairs(op.path_params) do parts[#parts + 1] = "<" .. p .. ">" end
-  if op.query then parts[#parts + 1] = "[--query EXPR]" end
+  if op.search then parts[#parts + 1] = "[--query EXPR]" end
   if op.body then parts[#parts + 1] = "[--data JSON]" end
-  if op.params then parts[#parts + 1] = "[--PARAM VALUE...]" end
+  if op.params or #op.query_params > 0 then parts[#parts + 1] = "[--PARAM VALUE...]" end
   if op.page then parts[#parts + 1] = "[--all | --jsonl]" end
   if op.download then parts[#parts + 1] = "[--output FILE]" end
   return table.concat(parts, " ")
@@ -77,6 +83,7 @@ function _M.main(version)
     "  --timeout SECONDS         per attempt (default 30)",
     "  --max-retries N           retries of a failed attempt (default 2)",
     "  --progress, --no-progress the progress line on stderr (default: when stderr is a terminal)",
+    "  --verbose, -v             log each request, response, retry and wait on stderr",
     "  --help, -h                this help; after a resource or an operation, theirs",
     "  --version                 the versions of intercom-lua and of the API",
     "",
@@ -113,9 +120,16 @@ function _M.resource(rname)
   local rows, w1, w2 = {}, 0, 0
   for _, oname in ipairs(names) do
     local op = ops.get(rname, oname)
-    local left = oname .. " " .. synopsis(op)
+    local args = { oname }
+    for _, p in ipairs(op.path_params) do args[#args + 1] = "<" .. p .. ">" end
+    local left = table.concat(args, " ")
     local mid = ("%-6s %s"):format(op.method, op.path)
-    rows[#rows + 1] = { left, mid, "since " .. op.since .. (op.page and ", paginated" or "") }
+    local tags = { "since " .. op.since }
+    if op.body then tags[#tags + 1] = "body" end
+    if op.search then tags[#tags + 1] = "search" end
+    if op.page then tags[#tags + 1] = "paginated" end
+    if op.download then tags[#tags + 1] = "download" end
+    rows[#rows + 1] = { left, mid, table.concat(tags, ", ") }
     w1, w2 = math.max(w1, #left), math.max(w2, #mid)
   end
   local out = {
@@ -152,12 +166,31 @@ function _M.operation(op)
     out[#out + 1] = "Body: a JSON object from --data JSON, --data @FILE, --data - (stdin), or stdin when it is"
     out[#out + 1] = "not a terminal."
   end
-  if op.query then
+  if op.search then
     out[#out + 1] = "Search: --query EXPR builds the body's query, e.g. --query 'role = user and created_at >"
     out[#out + 1] = "2024-01-01' (docs/cli.md); --per-page N and --starting-after CURSOR set its pagination."
   end
-  if op.params then
-    out[#out + 1] = "Query parameters: --NAME VALUE each (--per-page 50 sends per_page=50; twice, an array)."
+  if op.params or #op.query_params > 0 then
+    local names = {}
+    for _, q in ipairs(op.query_params) do
+      names[#names + 1] = flag(q.name) .. (q.since ~= op.since and (" (" .. q.since .. "+)") or "")
+    end
+    out[#out + 1] = "Query parameters, --NAME VALUE each (given twice, an array)"
+      .. (#names > 0 and ":" or ".")
+    local line = " "
+    for i, n in ipairs(names) do
+      local piece = " " .. n .. (i < #names and "," or "")
+      if #line + #piece > 100 then
+        out[#out + 1] = line
+        line = " "
+      end
+      line = line .. piece
+    end
+    if #names > 0 then out[#out + 1] = line end
+  end
+  if op.text then out[#out + 1] = "Answer: text (text/plain), written as it is." end
+  if op.redirect then
+    out[#out + 1] = "Answer: a redirect, printed as {\"location\": URL} and never followed (the URL is signed)."
   end
   if op.page then
     out[#out + 1] = ("Paginated: %s."):format(PAGING[op.page] or op.page)

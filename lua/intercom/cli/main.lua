@@ -110,16 +110,28 @@ local function param_value(v)
   return v
 end
 
-local function body_and_params(op, a, env)
-  local body, params
+-- The paging parameters a style reads from the body rather than the query string, and where.
+local BODY_PAGING = {
+  search = { per_page = "pagination", starting_after = "pagination" },   -- body.pagination.*
+  body_page = { page = true, per_page = true },                           -- body.* itself
+}
+
+local function flag(key)
+  return "--" .. key:gsub("_", "-")
+end
+
+-- Returns the body, the query table (the method's params argument) and opts.query (the query of an
+-- operation that takes a body).
+local function body_and_params(op, a, env, version)
+  local spoken = help.spoken(op.resource) .. " " .. op.name
+  local body, params, query
   if a.data then
-    if not op.body then usage(("%s %s takes no body (--data)"):format(help.spoken(op.resource), op.name)) end
+    if not op.body then usage(("%s takes no body (--data)"):format(spoken)) end
     body = data_body(a.data, env)
   end
   if a.query then
-    if not op.query then
-      usage(("%s %s is not a search: --query goes with the search operations")
-        :format(help.spoken(op.resource), op.name))
+    if not op.search then
+      usage(("%s is not a search: --query goes with the search operations"):format(spoken))
     end
     body = body or {}
     body.query = cli_query.parse(a.query)
@@ -128,23 +140,39 @@ local function body_and_params(op, a, env)
     local text = read_all(env.stdin, "stdin")
     if text:find("%S") then body = decode_body(text, "the body on stdin") end
   end
+  local in_body = BODY_PAGING[op.page] or {}
+  local declared = op.body and set_of(ops.query_names(op, version)) or nil
   for _, key in ipairs(a.param_order) do
     local v = param_value(a.params[key])
-    if op.page == "search" and (key == "per_page" or key == "starting_after") then
+    local where = in_body[key]
+    if where then
       body = body or {}
-      local pagination = {}
-      if type(body.pagination) == "table" then for k, x in pairs(body.pagination) do pagination[k] = x end end
-      pagination[key] = v
-      body.pagination = pagination
+      if where == "pagination" then
+        local pagination = {}
+        if type(body.pagination) == "table" then for k, x in pairs(body.pagination) do pagination[k] = x end end
+        pagination[key] = v
+        body.pagination = pagination
+      else
+        body[key] = v
+      end
     elseif op.params then
       params = params or {}
-      params[key] = v
+      params[key] = v                      -- checked by the operation against the version's declared names
+    elseif declared and declared[key] then
+      query = query or {}
+      query[key] = v
+    elseif declared and next(declared) then
+      local names = {}
+      for name in pairs(declared) do names[#names + 1] = flag(name) end
+      table.sort(names)
+      local hint = options.suggest(key, declared)
+      usage(("%s has no query parameter %s%s in API %s; it declares %s"):format(spoken, flag(key),
+        hint and (" (did you mean %s?)"):format(flag(hint)) or "", version, table.concat(names, ", ")))
     else
-      usage(("%s %s takes no query parameters (--%s)"):format(help.spoken(op.resource), op.name,
-        (key:gsub("_", "-"))))
+      usage(("%s takes no query parameters (%s)"):format(spoken, flag(key)))
     end
   end
-  return body, params
+  return body, params, query
 end
 
 local function nonempty(v)
@@ -224,6 +252,9 @@ local function resource_object(client, rname)
   return target
 end
 
+-- The progress line of the running command, ended on Ctrl-C so that the shell's prompt starts a new line.
+local interrupted_bar
+
 local function execute(a, env, out)
   local words = a.words
   if a.version then
@@ -281,15 +312,26 @@ local function execute(a, env, out)
   end
   if a.output and not op.download then usage(("%s is not a download: --output goes with downloads"):format(spoken)) end
   local version = check_version(a, op)
-  local body, params = body_and_params(op, a, env)
-  local client = intercom.new(client_options(a, env, version))
+  local body, params, query = body_and_params(op, a, env, version)
   local show = a.progress or (not a.no_progress and env.isatty(2))
   local long = a.all or op.download
   local bar = progress.new(spoken, (show and long) and true or false, env.stderr)
+  local copts = client_options(a, env, version)
+  if a.verbose then
+    -- the library's log events (request, response, retry, throttle, error): URLs and statuses, never the
+    -- token; the progress line steps aside for them
+    copts.logger = function(event)
+      bar:clear()
+      env.stderr:write("intercom: ", tostring(event.message), "\n")
+    end
+  end
+  local client = intercom.new(copts)
+  interrupted_bar = bar
 
-  local opts
+  local opts = query and { query = query } or nil
   if op.download then
-    opts = { progress = function(received, total) bar:bytes(received, total) end }
+    opts = opts or {}
+    opts.progress = function(received, total) bar:bytes(received, total) end
     if a.output then
       opts.output_file = a.output
     else
@@ -347,6 +389,7 @@ function _M.run(argv, env)
   env.getenv = env.getenv or os.getenv
   env.isatty = env.isatty or progress.isatty
   local out = output.new(env.stdout)
+  interrupted_bar = nil
   local ok, code = pcall(function()
     local a = args_mod.parse(argv)
     return execute(a, env, out)
@@ -354,6 +397,11 @@ function _M.run(argv, env)
   out:flush()
   if ok then return code end
   local e = code
+  if e == "interrupted!" or (type(e) == "string" and e:match(": interrupted!$")) then   -- Ctrl-C (SIGINT)
+    if interrupted_bar then interrupted_bar:finish() end
+    env.stderr:write("intercom: interrupted\n")
+    return 130
+  end
   if type(e) == "table" and e.io then
     env.stderr:write("intercom: ", message_of(e), "\n")
     return EXIT.api

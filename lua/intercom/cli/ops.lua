@@ -1,40 +1,51 @@
 -- The command line's one view of the operations table: everything the CLI knows about an operation
 -- (its path parameters, whether it takes a body or query parameters, how it pages, the version it first
--- appeared in) comes from here, so a change of the table's layout is a change of this file only.
+-- appeared in) comes from here, through the table's accessor (intercom.operations_list), so a change of
+-- the table's layout is a change of this file only.
 --
 -- The table is read at run time, never copied: every operation of every supported version is a command.
 
-local operations = require "intercom.operations"
-local url = require "intercom.url"
+local list = require "intercom.operations_list"
 
 local _M = {}
 
-local client_mod = require "intercom.client"
-
---- The API versions the library supports, oldest first (intercom.VERSIONS when the library has it).
+--- The API versions the library serves, oldest first (intercom.VERSIONS).
 ---@return string[]
 function _M.versions()
-  local ok, intercom = pcall(require, "intercom")
-  local list = ok and type(intercom) == "table" and rawget(intercom, "VERSIONS")
-  if type(list) == "table" and #list > 0 then
-    local copy = {}
-    for i, v in ipairs(list) do copy[i] = v end
-    return copy
-  end
-  return { client_mod.API_VERSION }
+  local copy = {}
+  for i, v in ipairs(list.VERSIONS) do copy[i] = v end
+  return copy
 end
 
 --- The version a client uses when none is asked for.
 ---@return string
 function _M.default_version()
-  return client_mod.API_VERSION
+  return list.DEFAULT_VERSION
+end
+
+-- resource -> { operation name -> entry }, built on first use from entries() (a new table per call of
+-- entries(), so this view is the CLI's own: one process, one command).
+local by_resource
+
+local function index()
+  if by_resource then return by_resource end
+  by_resource = {}
+  for _, e in ipairs(list.entries()) do
+    local r = by_resource[e.resource]
+    if not r then
+      r = {}
+      by_resource[e.resource] = r
+    end
+    r[e.name] = e
+  end
+  return by_resource
 end
 
 --- Every resource name, sorted; nested ones are dotted ("news.items").
 ---@return string[]
 function _M.resources()
   local names = {}
-  for rname in pairs(operations) do names[#names + 1] = rname end
+  for rname in pairs(index()) do names[#names + 1] = rname end
   table.sort(names)
   return names
 end
@@ -43,7 +54,7 @@ end
 ---@param rname string
 ---@return boolean
 function _M.is_resource(rname)
-  return type(rname) == "string" and operations[rname] ~= nil
+  return type(rname) == "string" and index()[rname] ~= nil
 end
 
 --- The operation names of a resource, sorted.
@@ -51,7 +62,7 @@ end
 ---@return string[]
 function _M.operations(rname)
   local names = {}
-  for oname in pairs(operations[rname] or {}) do names[#names + 1] = oname end
+  for oname in pairs(index()[rname] or {}) do names[#names + 1] = oname end
   table.sort(names)
   return names
 end
@@ -63,10 +74,13 @@ end
 ---@field path string         "/contacts/{id}"
 ---@field path_params string[] the `{param}`s of the path, in order (the positional arguments)
 ---@field body boolean        takes a JSON body
----@field params boolean      takes query parameters
----@field page string|nil     pagination style: "cursor", "search", "page", "scroll"
+---@field params boolean      takes a query table (the argument after the path parameters)
+---@field query_params {name: string, since: string}[] the query parameters the spec declares
+---@field page string|nil     pagination style: "cursor", "search", "page", "scroll", "next_cursor", "body_page"
 ---@field download boolean    the answer is a file, not JSON
----@field query boolean       a search: the body's `query` is an intercom.query
+---@field text boolean        the answer is text/plain
+---@field redirect boolean    the answer is a 302, returned as { location = URL }
+---@field search boolean      a search: the body's `query` is an intercom.query
 ---@field since string        the first API version that has it
 ---@field id string|nil       the operationId in Intercom's spec
 
@@ -75,41 +89,47 @@ end
 ---@param oname string
 ---@return intercom.cli.Op|nil
 function _M.get(rname, oname)
-  local res = operations[rname]
-  local op = res and res[oname]
-  if type(op) ~= "table" then return nil end
+  local r = index()[rname]
+  local e = r and r[oname]
+  if not e then return nil end
   return {
-    resource = rname,
-    name = oname,
-    method = op[1],
-    path = op[2],
-    path_params = url.path_params(op[2]),
-    body = op.body and true or false,
-    params = op.params and true or false,
-    page = op.page,
-    download = op.download and true or false,
-    query = op.search == true,   -- a search (operations.lua: `query` lists the declared query parameters)
-    since = op.since or client_mod.API_VERSION,
-    id = op.id,
+    resource = e.resource,
+    name = e.name,
+    method = e.method,
+    path = e.path,
+    path_params = e.path_params,
+    body = e.body,
+    params = e.params,
+    query_params = e.query or {},
+    page = e.page,
+    download = e.download,
+    text = e.text,
+    redirect = e.redirect,
+    search = e.search,
+    since = e.since,
+    id = e.id,
   }
 end
 
---- Compares two version strings ("2.9" < "2.12"); returns -1, 0 or 1.
+--- The names of the query parameters `op` declares in `version`, in the spec's order.
+---@param op intercom.cli.Op
+---@param version string
+---@return string[]
+function _M.query_names(op, version)
+  local names = {}
+  for _, q in ipairs(op.query_params) do
+    if _M.compare(q.since, version) <= 0 then names[#names + 1] = q.name end
+  end
+  return names
+end
+
+--- Compares two versions of intercom.VERSIONS ("2.12" < "2.16"); returns -1, 0 or 1.
 ---@param a string
 ---@param b string
 ---@return integer
 function _M.compare(a, b)
-  local function parts(v)
-    local t = {}
-    for n in tostring(v):gmatch("%d+") do t[#t + 1] = tonumber(n) end
-    return t
-  end
-  local pa, pb = parts(a), parts(b)
-  for i = 1, math.max(#pa, #pb) do
-    local x, y = pa[i] or 0, pb[i] or 0
-    if x ~= y then return x < y and -1 or 1 end
-  end
-  return 0
+  local ra, rb = list.rank(a) or 0, list.rank(b) or 0
+  return ra < rb and -1 or (ra > rb and 1 or 0)
 end
 
 --- The arguments of the operation's Lua method, in its order: the path parameters, then the body or the
@@ -121,21 +141,21 @@ end
 ---@param opts table|nil
 ---@return table list, integer n
 function _M.arguments(op, values, body, params, opts)
-  local list, n = {}, 0
+  local args, n = {}, 0
   for i = 1, #op.path_params do
     n = n + 1
-    list[n] = values[i]
+    args[n] = values[i]
   end
   if op.body then
     n = n + 1
-    list[n] = body
+    args[n] = body
   elseif op.params then
     n = n + 1
-    list[n] = params
+    args[n] = params
   end
   n = n + 1
-  list[n] = opts
-  return list, n
+  args[n] = opts
+  return args, n
 end
 
 return _M

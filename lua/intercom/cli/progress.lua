@@ -89,6 +89,14 @@ function Progress:bytes(received, total, force)
   self:draw(text, force)
 end
 
+--- Clears the line so that another message can be written; the next update draws it again.
+function Progress:clear()
+  if self.enabled and self.shown then
+    self.file:write("\r\27[K")
+    self.shown, self.drawn = false, nil
+  end
+end
+
 --- Ends the line (the last state stays on screen).
 function Progress:finish()
   if self.enabled and self.shown then
