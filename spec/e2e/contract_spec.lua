@@ -61,7 +61,7 @@ local function args_for(key, version)
   return args
 end
 
-local all_operations, resource_of = operation_list.all, operation_list.resource_of
+local resource_of = operation_list.resource_of
 
 -- The default curl transport, with a note of every request it is handed: Prism accepts a request with no
 -- body at all (no requestBody in the spec is `required`) and ignores unknown query parameters, so this is
