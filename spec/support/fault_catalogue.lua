@@ -31,6 +31,12 @@ table.insert(many_headers, 1, "HTTP/1.1 200 OK")
 many_headers[#many_headers + 1] = "Content-Type: application/json"
 many_headers[#many_headers + 1] = "Content-Length: " .. #CONTACT
 
+local function one_byte_chunks(body)
+  local parts = {}
+  for i = 1, #body do parts[i] = "1\r\n" .. body:sub(i, i) .. "\r\n" end
+  return table.concat(parts) .. "0\r\n\r\n"
+end
+
 local huge_header = "X-Big: " .. string.rep("b", 1024 * 1024)
 
 return {
@@ -38,6 +44,11 @@ return {
   { name = "a chunked answer", scripts = { { json = fx.contact("c1"), chunked = true } }, id = "c1" },
   { name = "a 100 Continue before the answer",
     scripts = { { interim = { { status = 100 } }, json = fx.contact("c1") } }, id = "c1" },
+  -- 70 000 one-byte chunks: 420 kB of chunk framing, more than a head may have, and nothing wrong with it
+  { name = "a body in one-byte chunks", id = "c1",
+    scripts = { { raw = raw_head({ "HTTP/1.1 200 OK", "Content-Type: application/json", "Transfer-Encoding: chunked" },
+      one_byte_chunks('{"type":"contact","id":"c1","notes":"' .. string.rep("n", 70000) .. '"}')) } },
+    within = 15 },
   { name = "accepts and never answers", scripts = { { hang = true } }, opts = { timeout = 0.5 },
     kind = "timeout", phase = with(HEAD_PHASE, { curl = "imed out" }), within = 2.5 },
   { name = "drips the head, a byte every 0.1 s", opts = { timeout = 1 },

@@ -118,14 +118,12 @@ local function read_line(r)
     if i then
       local line = r.buf:sub(r.pos, i - 1)
       r.budget = r.budget - (i - r.pos + 1)
-      if r.budget < 0 then return nil, "the response head is larger than " .. MAX_HEAD_BYTES .. " bytes" end
+      if r.budget < 0 then return nil, r.too_long end
       r.pos = i + 1
       if line:byte(-1) == 13 then line = line:sub(1, -2) end
       return line
     end
-    if #r.buf - r.pos + 1 > r.budget then
-      return nil, "the response head is larger than " .. MAX_HEAD_BYTES .. " bytes"
-    end
+    if #r.buf - r.pos + 1 > r.budget then return nil, r.too_long end
     local ok, err = fill(r)
     if not ok then return nil, err end
   end
@@ -182,23 +180,32 @@ local function read_length(r, n, sink)
   return true
 end
 
+-- A chunk-size or trailer line may be this long; the head's budget is the head's alone, so that a body of
+-- many small chunks is not taken for an oversized head.
+local MAX_CHUNK_LINE = 4096
+
+local function chunk_line(r)
+  r.budget, r.too_long = MAX_CHUNK_LINE, "a chunk-size or trailer line is longer than " .. MAX_CHUNK_LINE .. " bytes"
+  return read_line(r)
+end
+
 local function read_chunked(r, sink)
   while true do
-    local line, err = read_line(r)
+    local line, err = chunk_line(r)
     if not line then return nil, err end
     local hex = line:match("^%s*(%x+)%s*;?") or line:match("^%s*(%x+)%s*$")
     local size = hex and #hex <= 12 and tonumber(hex, 16)
     if not size then return nil, "malformed chunk size line" end
     if size == 0 then
       repeat                                              -- trailers, up to the empty line
-        line, err = read_line(r)
+        line, err = chunk_line(r)
         if not line then return nil, err end
       until line == ""
       return true
     end
     local ok, rerr, kind = read_length(r, size, sink)
     if not ok then return nil, rerr, kind end
-    line, err = read_line(r)
+    line, err = chunk_line(r)
     if not line then return nil, err end
     if line ~= "" then return nil, "malformed chunk terminator" end
   end
@@ -294,6 +301,7 @@ local function exchange(cfg, req, u, r, sink_for)
     end
   end
   r.sock, r.buf, r.pos, r.got_any, r.budget = sock, "", 1, false, MAX_HEAD_BYTES
+  r.too_long = "the response head is larger than " .. MAX_HEAD_BYTES .. " bytes"
   local ms = wait_ms(r)
   if not ms then sock:close(); return fail("timeout", "timed out before sending", false) end
   sock:settimeout(ms)
