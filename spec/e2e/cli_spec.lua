@@ -581,7 +581,7 @@ describe("intercom (the command line)", function()
       assert.is_nil(shown:find("{", 1, true), "no JSON on the terminal")
     end)
 
-    it("never appears in a pipe, nor with --no-progress on a terminal", function()
+    it("never appears in a pipe, nor with --no-progress, nor when the items go to the terminal too", function()
       control.default{ match = { path = "/contacts" }, json = contacts_page(1, 2, nil, 1, 1) }
       local code, _, err = intercom{ "contacts", "list", "--all" }
       assert.equal(0, code)
@@ -590,6 +590,20 @@ describe("intercom (the command line)", function()
       code, shown = under_tty(env_prefix() .. LUA .. " bin/intercom contacts list --all --no-progress >/dev/null")
       assert.equal(0, code, shown)
       assert.equal("", shown)
+      code, shown = under_tty(env_prefix() .. LUA .. " bin/intercom contacts list --all")
+      assert.equal(0, code, shown)
+      assert.same({ "c1", "c2" }, ids(decode_lines((shown:gsub("\r\n", "\n")))))
+      assert.is_nil(shown:find("contacts list:", 1, true))
+      -- --progress draws it anyway, and clears it before the items of the next page
+      control.reset()
+      control.enqueue{
+        { match = { path = "/contacts" }, json = contacts_page(1, 2, "cur-1", 1, 2) },
+        { match = { path = "/contacts" }, json = contacts_page(3, 3, nil, 2, 2) },
+      }
+      code, shown = under_tty(env_prefix() .. LUA .. " bin/intercom contacts list --all --progress")
+      assert.equal(0, code, shown)
+      assert.matches("\rcontacts list: 2 items, 1 page, 0:%d%d\27%[K\r\27%[K{[^\n]*\"c3\"", shown)
+      assert.matches("\rcontacts list: 3 items, 2 pages, 0:%d%d\27%[K\r?\n$", shown)
     end)
 
     it("data_export download shows bytes and the total; the file goes to --output or stdout", function()
