@@ -314,12 +314,13 @@ local function execute(a, env, out)
   if a.output and not op.download then usage(("%s is not a download: --output goes with downloads"):format(spoken)) end
   local version = check_version(a, op)
   local body, params, query = body_and_params(op, a, env, version)
-  -- On its own, the line is drawn when stderr is a terminal and stdout is not: items scrolling past on
-  -- the same terminal would tear it (--progress draws it anyway, clearing it before each page).
-  local out_tty = (a.all or op.download) and env.isatty(1)
-  local show = a.progress or (not a.no_progress and env.isatty(2) and not out_tty)
-  local long = a.all or op.download
-  local bar = progress.new(spoken, (show and long) and true or false, env.stderr)
+  -- Only long work gets the line. On its own, it is drawn when stderr is a terminal and stdout is not:
+  -- items scrolling past on the same terminal would tear it (--progress draws it anyway, clearing it
+  -- before each page).
+  local long = (a.all or op.download) and true or false
+  local out_tty = long and env.isatty(1)
+  local show = long and (a.progress or (not a.no_progress and env.isatty(2) and not out_tty))
+  local bar = progress.new(spoken, show and true or false, env.stderr)
   local copts = client_options(a, env, version)
   if a.verbose then
     -- the library's log events (request, response, retry, throttle, error): URLs and statuses, never the
