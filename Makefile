@@ -25,7 +25,7 @@ LUA_LIBDIR ?= $(PREFIX)/lib/lua/$(LUA_VER)
 LUA_SHAREDIR ?= $(PREFIX)/share/lua/$(LUA_VER)
 BINDIR   ?= $(PREFIX)/bin
 
-.PHONY: all lua54 luajit deps test test-fast demo docs lint clean install check-memory bench rock rockspec
+.PHONY: all lua54 luajit deps test test-fast demo docs lint clean install check-memory bench bench-chart rock rockspec
 
 all: lua54 luajit
 
@@ -62,6 +62,12 @@ docs:
 bench: all
 	bash bench/setup.sh
 	python3 bench/run.py
+	python3 bench/chart.py
+
+# The chart at the top of docs/performance.md (CPU per operation by workload and client, an SVG drawn
+# by gnuplot), redrawn from bench/results/latest.json without running the benchmark again.
+bench-chart:
+	python3 bench/chart.py
 
 lint: all
 	luacheck lua spec examples tools bin/intercom $(wildcard bench)

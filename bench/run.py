@@ -531,7 +531,11 @@ def main():
     with open(os.path.join(RESULTS, "latest.md"), "w") as f:
         f.write(text)
     with open(os.path.join(RESULTS, "latest.json"), "w") as f:
-        json.dump({"results": results, "samples": samples, "decode": decode, "startup": startup, "h2": h2},
+        # machine and date: bench/chart.py prints them beside the chart in docs/performance.md
+        machine = text.splitlines()[0]
+        machine = machine[len("Machine: "):] if machine.startswith("Machine: ") else machine
+        json.dump({"results": results, "samples": samples, "decode": decode, "startup": startup, "h2": h2,
+                   "machine": machine, "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime(started))},
                   f, indent=1)
     print(text)
 

@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # Installs what the benchmark needs beyond `make deps` (idempotent): nginx with the echo module (the
 # 5 ms delay of W4 is echo_sleep, a timer, not a blocked worker), GNU time (`/usr/bin/time -v`),
-# LuaSocket + lua-cjson (a peer), Node.js + npm, and the pinned Node SDK into bench/node_modules.
+# LuaSocket + lua-cjson (a peer), Node.js + npm, the pinned Node SDK into bench/node_modules, and gnuplot
+# (no X) for the chart bench/chart.py draws. Not part of `make deps`: CI does not run the benchmark.
 set -euo pipefail
 cd "$(dirname "$0")"
-pkgs=(nginx-light libnginx-mod-http-echo time lua-socket lua-cjson valgrind)
+pkgs=(nginx-light libnginx-mod-http-echo time lua-socket lua-cjson valgrind gnuplot-nox)
 command -v node >/dev/null 2>&1 || pkgs+=(nodejs)
 command -v npm >/dev/null 2>&1 || pkgs+=(npm)
 missing=()
