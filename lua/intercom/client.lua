@@ -152,7 +152,7 @@ local function build_headers(self, call, token, has_body)
   local list = {
     { "Authorization", "Bearer " .. token },
     { "Intercom-Version", opts.version or self.version },
-    { "Accept", call.raw and "application/octet-stream" or "application/json" },
+    { "Accept", call.text and "text/plain" or call.raw and "application/octet-stream" or "application/json" },
     { "User-Agent", self._user_agent },
   }
   if has_body then list[#list + 1] = { "Content-Type", "application/json" } end
@@ -215,7 +215,7 @@ function Client:_perform(call)
     headers = build_headers(self, call, token, body ~= nil),
     timeout = opts.timeout or self._timeout,
     connect_timeout = min(self._connect_timeout, opts.timeout or self._timeout),
-    decode = not call.raw,      -- a transport may return a 2xx JSON body decoded, as `value`
+    decode = not (call.raw or call.text),   -- a transport may return a 2xx JSON body decoded, as `value`
     idempotent = idempotent,    -- a transport must not replay a non-idempotent request by itself
     -- the most body bytes a transport keeps in memory, counted after decompression (too_large past it)
     max_response_bytes = opts.max_response_bytes or self._max_response_bytes,
@@ -293,6 +293,32 @@ function Client:_call(call)
   if call.page and type(result) == "table" then result = pager.new(self, call, result) end
   if call.page and err then err = pager.explain(call, err) end
   return result, err, resp
+end
+
+---@class intercom.RequestSpec
+---@field body? table          sent as the JSON body
+---@field query? table         sent as the query string
+---@field page? "cursor"|"search"|"page"|"scroll"|"next_cursor"|"body_page"  the result is a Page of that style
+---@field items? string        the key of a page's array when it is not `data`
+---@field idempotent? boolean  true lets a POST that only reads be retried like a GET
+
+--- The escape hatch, for what the spec lacks or the version has not got yet: sends `method path` with the
+--- same policy as every operation (auth, version, retries, errors, rate limits) and returns
+--- `result, err, response`; a Page when `spec.page` names a pagination style. `spec`: body (a table, sent
+--- as JSON), query (a table), page, items, idempotent. `path` is sent as given (percent-encoded already).
+---   client:request("GET", "/contacts/" .. intercom.url.escape(id) .. "/notes", { page = "page" })
+---@param method "GET"|"POST"|"PUT"|"PATCH"|"DELETE"
+---@param path string
+---@param spec? intercom.RequestSpec
+---@param opts? intercom.RequestOpts
+---@return any|nil result
+---@return intercom.ErrorObject|nil err
+---@return intercom.Response|nil response
+function Client:request(method, path, spec, opts)
+  if getmetatable(self) ~= Client then
+    misuse.raise("client:request: call it with a colon: client:request(method, path, spec, opts)")
+  end
+  return self:_call(resource.request_call(method, path, spec, opts))
 end
 
 --- Runs `fn(item)` for every item, each in its own coroutine, up to `opts.concurrency` (default 16) at
