@@ -24,7 +24,8 @@ build = {
    modules = {
       ["intercom.core"] = {
          sources = { "src/base64.c", "src/buffer.c", "src/clock.c", "src/core.c", "src/curlapi.c", "src/escape.c",
-                     "src/handle.c", "src/head.c", "src/http.c", "src/json.c", "src/multi.c", "src/stream.c", "src/transfer.c",
+                     "src/handle.c", "src/head.c", "src/http.c", "src/json.c", "src/json_decode.c", "src/json_encode.c",
+                     "src/json_shapes.c", "src/multi.c", "src/stream.c", "src/transfer.c",
                      "src/webhook.c" },
          -- libcurl is not linked: it is dlopen()ed on first use (src/curlapi.h), so only its headers are
          -- needed (Debian: libcurl4-openssl-dev), where the compiler finds them. No external_dependencies

@@ -11,6 +11,7 @@ pkgs=(build-essential pkg-config ca-certificates python3
       lua-cjson lua-busted lua-check lua-socket luarocks openssl curl
       nginx-light libnginx-mod-http-lua
       bsdutils                 # script(1): spec/e2e/cli_spec.lua runs the CLI under a pseudo-terminal
+      locales                  # localedef + locale sources: spec/core/json_locale_spec.lua makes ps_AF
       clang libclang-rt-14-dev llvm valgrind)   # make fuzz, make fuzz-coverage, make check-memory
 missing=()
 for p in "${pkgs[@]}"; do

@@ -140,7 +140,7 @@ local function sleep(transport, seconds)
 end
 
 local function encode_body(what, body)
-  local ok, encoded = pcall(core.json_encode, body)
+  local ok, encoded = pcall(core.json_encode, body, "body")   -- errors name the path: "at body.name"
   if not ok then misuse.raise(what .. ": the body cannot be encoded as JSON: " .. tostring(encoded)) end
   return encoded
 end
