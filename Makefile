@@ -117,9 +117,12 @@ FUZZ_FLAGS   := -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover
 
 fuzz-build: $(FUZZ_DIR)/json_fuzz
 
-$(FUZZ_DIR)/json_fuzz: fuzz/json_fuzz.c src/json.c $(HDRS)
+# The codec's files (src/json.c says which does what).
+JSON_SRC := src/json.c src/json_decode.c src/json_encode.c src/json_shapes.c
+
+$(FUZZ_DIR)/json_fuzz: fuzz/json_fuzz.c $(JSON_SRC) $(HDRS)
 	@mkdir -p $(dir $@)
-	$(FUZZ_CC) $(FUZZ_FLAGS) -std=c99 -Wall -Wextra -I$(LUA54_INC) -o $@ fuzz/json_fuzz.c src/json.c -llua5.4 -lm
+	$(FUZZ_CC) $(FUZZ_FLAGS) -std=c99 -Wall -Wextra -I$(LUA54_INC) -o $@ fuzz/json_fuzz.c $(JSON_SRC) -llua5.4 -lm -lpthread
 
 # The JSON decoder and encode round trip under libFuzzer + ASan + UBSan, for FUZZ_SECONDS. The seed corpus
 # (JSONTestSuite) is copied at run time; new inputs accumulate in build/fuzz/corpus between runs.
@@ -129,14 +132,14 @@ fuzz: $(FUZZ_DIR)/json_fuzz
 	$(FUZZ_DIR)/json_fuzz -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 -dict=fuzz/json.dict \
 	  -max_len=131072 -timeout=10 -artifact_prefix=$(FUZZ_DIR)/artifacts/ $(FUZZ_DIR)/corpus $(FUZZ_DIR)/seeds
 
-# Line coverage of src/json.c reached by the fuzz corpus (build/fuzz/corpus + the seeds), with llvm-cov.
-fuzz-coverage: fuzz/json_fuzz.c src/json.c $(HDRS)
+# Line coverage of the codec reached by the fuzz corpus (build/fuzz/corpus + the seeds), with llvm-cov.
+fuzz-coverage: fuzz/json_fuzz.c $(JSON_SRC) $(HDRS)
 	@mkdir -p $(FUZZ_DIR)/cov
 	$(FUZZ_CC) -g -O1 -fsanitize=fuzzer -fprofile-instr-generate -fcoverage-mapping -std=c99 -I$(LUA54_INC) \
-	  -o $(FUZZ_DIR)/cov/json_fuzz fuzz/json_fuzz.c src/json.c -llua5.4 -lm
+	  -o $(FUZZ_DIR)/cov/json_fuzz fuzz/json_fuzz.c $(JSON_SRC) -llua5.4 -lm -lpthread
 	cd $(FUZZ_DIR)/cov && LLVM_PROFILE_FILE=json.profraw ./json_fuzz -runs=0 ../corpus ../seeds
 	cd $(FUZZ_DIR)/cov && llvm-profdata merge -o json.profdata json.profraw && \
-	  llvm-cov report ./json_fuzz -instr-profile=json.profdata $(CURDIR)/src/json.c
+	  llvm-cov report ./json_fuzz -instr-profile=json.profdata $(addprefix $(CURDIR)/,$(JSON_SRC))
 
 # The C core with AddressSanitizer + UBSan, and a sanitized host interpreter for it (tools/lua_host.c), for
 # Lua 5.4 (build/asan) and LuaJIT (build/asan-luajit).

@@ -20,6 +20,7 @@ local scheduler = require "intercom.scheduler"
 ---@field query intercom.query        the search query builder (loaded on first use)
 ---@field webhooks intercom.webhooks  webhook verification (loaded on first use)
 ---@field attachment intercom.attachment  builds attachment_files entries (loaded on first use)
+---@field url intercom.url                 url.escape, for the paths of client:request (loaded on first use)
 local _M = {
   _VERSION = client.VERSION,
   API_VERSION = client.API_VERSION,
@@ -134,7 +135,8 @@ local top_level = resource.top_level()
 
 -- Lazy fields: `intercom.contacts` is the default client's resource; `intercom.query`,
 -- `intercom.webhooks` and `intercom.attachment` load their module on first use.
-local lazy = { query = "intercom.query", webhooks = "intercom.webhooks", attachment = "intercom.attachment" }
+local lazy = { query = "intercom.query", webhooks = "intercom.webhooks", attachment = "intercom.attachment",
+               url = "intercom.url" }   -- url.escape: a path segment for client:request
 
 setmetatable(_M, {
   __index = function(_, key)

@@ -24,7 +24,8 @@ build = {
    modules = {
       ["intercom.core"] = {
          sources = { "src/base64.c", "src/buffer.c", "src/clock.c", "src/core.c", "src/curlapi.c", "src/escape.c",
-                     "src/handle.c", "src/head.c", "src/http.c", "src/json.c", "src/multi.c", "src/stream.c", "src/transfer.c",
+                     "src/handle.c", "src/head.c", "src/http.c", "src/json.c", "src/json_decode.c", "src/json_encode.c",
+                     "src/json_shapes.c", "src/multi.c", "src/stream.c", "src/transfer.c",
                      "src/webhook.c" },
          -- libcurl is not linked: it is dlopen()ed on first use (src/curlapi.h), so only its headers are
          -- needed (Debian: libcurl4-openssl-dev), where the compiler finds them. No external_dependencies
@@ -35,6 +36,7 @@ build = {
       },
       ["intercom"] = "lua/intercom.lua",
       ["intercom.attachment"] = "lua/intercom/attachment.lua",
+      ["intercom.budget"] = "lua/intercom/budget.lua",
       ["intercom.cli.args"] = "lua/intercom/cli/args.lua",
       ["intercom.cli.help"] = "lua/intercom/cli/help.lua",
       ["intercom.cli.main"] = "lua/intercom/cli/main.lua",
@@ -52,6 +54,10 @@ build = {
       ["intercom.options"] = "lua/intercom/options.lua",
       ["intercom.pager"] = "lua/intercom/pager.lua",
       ["intercom.query"] = "lua/intercom/query.lua",
+      ["intercom.ratelimit.memory"] = "lua/intercom/ratelimit/memory.lua",
+      ["intercom.ratelimit.redis"] = "lua/intercom/ratelimit/redis.lua",
+      ["intercom.ratelimit.shdict"] = "lua/intercom/ratelimit/shdict.lua",
+      ["intercom.redis"] = "lua/intercom/redis.lua",
       ["intercom.resource"] = "lua/intercom/resource.lua",
       ["intercom.response"] = "lua/intercom/response.lua",
       ["intercom.retry"] = "lua/intercom/retry.lua",

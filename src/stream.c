@@ -5,7 +5,7 @@
  *                                       --   timeout? (idle seconds), connect_timeout?}; raises on misuse
  *   local status, headers = s:headers() -- runs the transfer until the final response's head is in
  *   local chunk = s:read()              -- the next piece of the body; nil at the end
- *   s:close()                           -- also __gc and __close
+ *   s:close()                           -- also __gc and __close; s:closed() says whether it was
  * On a transport failure headers() and read() return nil, kind ("timeout"|"network"), message,
  * {curl_code, sent}, as session:perform does.
  *
@@ -249,6 +249,12 @@ static int ic_stream_close(lua_State *L)
     return 0;
 }
 
+static int ic_stream_closed(lua_State *L)
+{
+    lua_pushboolean(L, ic_check_stream(L)->h.state == IC_CLOSED);
+    return 1;
+}
+
 static int ic_stream_tostring(lua_State *L)
 {
     ic_stream *s = ic_check_stream(L);
@@ -262,6 +268,7 @@ static const luaL_Reg ic_stream_methods[] = {
     {"headers", ic_stream_headers},
     {"read", ic_stream_read},
     {"close", ic_stream_close},
+    {"closed", ic_stream_closed},
     {NULL, NULL}
 };
 

@@ -10,7 +10,9 @@ pkgs=(build-essential pkg-config ca-certificates python3
       lua5.4 liblua5.4-dev luajit2 libluajit2-5.1-dev libcurl4-openssl-dev
       lua-cjson lua-busted lua-check lua-socket luarocks openssl curl
       nginx-light libnginx-mod-http-lua
+      redis-server             # the shared rate-limit budget (spec/client/shared_budget_spec.lua)
       bsdutils                 # script(1): spec/e2e/cli_spec.lua runs the CLI under a pseudo-terminal
+      locales                  # localedef + locale sources: spec/core/json_locale_spec.lua makes ps_AF
       clang libclang-rt-14-dev llvm valgrind)   # make fuzz, make fuzz-coverage, make check-memory
 missing=()
 for p in "${pkgs[@]}"; do

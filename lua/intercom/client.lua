@@ -61,8 +61,14 @@ end
 ---@field user_agent? string
 ---@field proxy? string                libcurl proxy
 ---@field ca_file? string              libcurl CA bundle
----@field rate_limit? false|"auto"     "auto": pace requests from X-RateLimit-Remaining/Reset (docs/rate-limits.md)
+---@field rate_limit? "auto"|false|intercom.RateLimitOpts  pace requests to the rate-limit budget (docs/rate-limits.md)
 ---@field max_response_bytes? integer  largest answer kept in memory, after decompression (default 32 MiB)
+
+---@class intercom.RateLimitOpts
+---@field shared string    "redis://HOST:PORT[/DB]" or "ngx.shared.NAME": one budget for every client using it
+---@field key? string      the budget's key (default: derived from a hash of the token)
+---@field timeout? number  seconds for each Redis step (default 0.25)
+---@field redis? table|false  a lua-resty-redis module, or false for the built-in client (nginx only)
 
 --- Creates a client. See options.CLIENT for the option names.
 ---@param opts intercom.ClientOpts|nil
@@ -84,10 +90,13 @@ function _M.new(opts)
     _connect_timeout = o.connect_timeout or _M.DEFAULT_CONNECT_TIMEOUT,
     _max_response_bytes = o.max_response_bytes or _M.DEFAULT_MAX_RESPONSE_BYTES,
     _logger = o.logger,
-    _throttle = o.rate_limit == "auto" and throttle.new() or nil,
+    _stats = { requests = 0, retries = 0, rate_limited = 0, throttle_wait = 0 },
   }, Client)
   tokens[self] = o.token
   o.token = nil
+  if o.rate_limit then
+    self._throttle = throttle.new(o.rate_limit, o.logger and function(e) self:_log(e) end or nil)
+  end
   resource.attach(self)
   return self
 end
@@ -140,7 +149,7 @@ local function sleep(transport, seconds)
 end
 
 local function encode_body(what, body)
-  local ok, encoded = pcall(core.json_encode, body)
+  local ok, encoded = pcall(core.json_encode, body, "body")   -- errors name the path: "at body.name"
   if not ok then misuse.raise(what .. ": the body cannot be encoded as JSON: " .. tostring(encoded)) end
   return encoded
 end
@@ -152,7 +161,7 @@ local function build_headers(self, call, token, has_body)
   local list = {
     { "Authorization", "Bearer " .. token },
     { "Intercom-Version", opts.version or self.version },
-    { "Accept", call.raw and "application/octet-stream" or "application/json" },
+    { "Accept", call.text and "text/plain" or call.raw and "application/octet-stream" or "application/json" },
     { "User-Agent", self._user_agent },
   }
   if has_body then list[#list + 1] = { "Content-Type", "application/json" } end
@@ -181,17 +190,30 @@ end
 
 local function remember_rate_limit(self, rl)
   if rl.limit or rl.remaining or rl.reset then self.rate_limit = rl end
-  if self._throttle then self._throttle:update(rl) end
 end
 
--- rate_limit = "auto": wait for this request's slot in the rate-limit window (intercom.throttle).
-local function pace(self, transport, req)
-  local wait = self._throttle:acquire(core.wall())
-  if wait <= 0 then return end
-  self:_log{ event = "throttle", method = req.method, url = req.url, delay = wait,
-             message = string.format("throttling %s %s for %.2f s (rate limit: %s left, reset at %s)", req.method,
-               req.url, wait, tostring(self.rate_limit.remaining), tostring(self.rate_limit.reset)) }
-  sleep(transport, wait)
+local THROTTLE_REASONS = {
+  spread = "spreading the window's budget", reset = "budget spent until the window's end",
+  probe = "waiting for the first answer to tell the budget",
+}
+
+-- rate_limit: wait for this request's slot of the budget (intercom.throttle); returns the slot.
+local function pace(self, transport, req, token)
+  local probe_logged = false
+  local slot, waited = self._throttle:acquire(token, function(wait, why, budget)
+    -- a request waiting for the probe asks again every few ms: one event for it is enough
+    if self._logger and (why ~= "probe" or not probe_logged) then
+      if why == "probe" then probe_logged = true end
+      self:_log{ event = "throttle", method = req.method, url = req.url, delay = wait, budget = budget,
+                 reason = why,
+                 message = string.format("throttling %s %s for %.2f s (budget %s: %s)", req.method, req.url, wait,
+                   budget, THROTTLE_REASONS[why] or why) }
+    end
+    sleep(transport, wait)
+  end)
+  local stats = self._stats
+  stats.throttle_wait = stats.throttle_wait + waited
+  return slot
 end
 
 --- Sends one call, with retries. `call`: what ("contacts:find"), method, path (expanded), params,
@@ -215,7 +237,7 @@ function Client:_perform(call)
     headers = build_headers(self, call, token, body ~= nil),
     timeout = opts.timeout or self._timeout,
     connect_timeout = min(self._connect_timeout, opts.timeout or self._timeout),
-    decode = not call.raw,      -- a transport may return a 2xx JSON body decoded, as `value`
+    decode = not (call.raw or call.text),   -- a transport may return a 2xx JSON body decoded, as `value`
     idempotent = idempotent,    -- a transport must not replay a non-idempotent request by itself
     -- the most body bytes a transport keeps in memory, counted after decompression (too_large past it)
     max_response_bytes = opts.max_response_bytes or self._max_response_bytes,
@@ -235,13 +257,17 @@ function Client:_perform(call)
       logger{ event = "request", method = req.method, url = req.url, attempt = attempt,
               message = req.method .. " " .. req.url .. (attempt > 1 and (" (attempt " .. attempt .. ")") or "") }
     end
-    if self._throttle then pace(self, transport, req) end
+    local slot = self._throttle and pace(self, transport, req, token)
     if logger then started = core.now() end       -- a response's duration leaves out the throttle's wait
+    local stats = self._stats
+    stats.requests = stats.requests + 1
     local raw, terr = transport:request(req)
     local delay, reason, resp
     if raw then
       resp = response.meta(raw, attempt)
       remember_rate_limit(self, resp.rate_limit)
+      if raw.status == 429 then stats.rate_limited = stats.rate_limited + 1 end
+      if slot then self._throttle:done(slot, resp.rate_limit, resp.headers["date"]) end
       if logger then
         local elapsed = core.now() - started
         logger{ event = "response", method = req.method, url = req.url, status = raw.status, attempt = attempt,
@@ -260,6 +286,7 @@ function Client:_perform(call)
         return result, err, resp
       end
     else
+      if slot then self._throttle:fail(slot, terr.sent) end
       local too_large = terr.kind == "too_large"    -- the same answer would be too large again
       if not too_large and attempt <= max_retries and terr.retryable ~= false
         and retry.may_replay(idempotent, nil, terr.sent) then
@@ -278,6 +305,7 @@ function Client:_perform(call)
         return nil, err, nil
       end
     end
+    stats.retries = stats.retries + 1
     self:_log{ event = "retry", method = req.method, url = req.url, attempt = attempt, delay = delay,
                reason = reason, status = raw and raw.status or nil, error = terr and terr.message or nil,
                message = string.format("retrying %s %s in %.2f s (%s, after %s)", req.method, req.url, delay,
@@ -295,6 +323,32 @@ function Client:_call(call)
   return result, err, resp
 end
 
+---@class intercom.RequestSpec
+---@field body? table          sent as the JSON body
+---@field query? table         sent as the query string
+---@field page? "cursor"|"search"|"page"|"scroll"|"next_cursor"|"body_page"  the result is a Page of that style
+---@field items? string        the key of a page's array when it is not `data`
+---@field idempotent? boolean  true lets a POST that only reads be retried like a GET
+
+--- The escape hatch, for what the spec lacks or the version has not got yet: sends `method path` with the
+--- same policy as every operation (auth, version, retries, errors, rate limits) and returns
+--- `result, err, response`; a Page when `spec.page` names a pagination style. `spec`: body (a table, sent
+--- as JSON), query (a table), page, items, idempotent. `path` is sent as given (percent-encoded already).
+---   client:request("GET", "/contacts/" .. intercom.url.escape(id) .. "/notes", { page = "page" })
+---@param method "GET"|"POST"|"PUT"|"PATCH"|"DELETE"
+---@param path string
+---@param spec? intercom.RequestSpec
+---@param opts? intercom.RequestOpts
+---@return any|nil result
+---@return intercom.ErrorObject|nil err
+---@return intercom.Response|nil response
+function Client:request(method, path, spec, opts)
+  if getmetatable(self) ~= Client then
+    misuse.raise("client:request: call it with a colon: client:request(method, path, spec, opts)")
+  end
+  return self:_call(resource.request_call(method, path, spec, opts))
+end
+
 --- Runs `fn(item)` for every item, each in its own coroutine, up to `opts.concurrency` (default 16) at
 --- once: requests made inside `fn` run concurrently on one curl multi handle, with this client's retries,
 --- backoff and rate-limit state. Returns `results, errs` in input order: `errs[i]` is set when `fn`
@@ -308,6 +362,23 @@ function Client:map(items, fn, opts)
     misuse.raise("client:map: call it with a colon: client:map(items, fn, opts)")
   end
   return scheduler.map(items, fn, opts)
+end
+
+---@class intercom.Stats
+---@field requests integer       requests sent (every attempt counts)
+---@field retries integer        attempts that were a retry of an earlier one
+---@field rate_limited integer   answers 429
+---@field throttle_wait number   seconds requests spent waiting for the rate-limit budget
+
+--- What this client has done so far: a copy, so it can be kept and compared.
+---@return intercom.Stats
+function Client:stats()
+  if getmetatable(self) ~= Client then
+    misuse.raise("client:stats: call it with a colon: client:stats()")
+  end
+  local s = self._stats
+  return { requests = s.requests, retries = s.retries, rate_limited = s.rate_limited,
+           throttle_wait = s.throttle_wait }
 end
 
 --- Closes the client's connections. A client that made its own transport makes a new one if it is

@@ -182,9 +182,49 @@ checkers.query = function(v, name)
   return copy
 end
 
--- rate_limit: "auto" paces requests from the rate-limit headers (intercom.throttle); false is the default.
+-- rate_limit: "auto" paces requests from the rate-limit headers (intercom.throttle); a table shares that
+-- budget: { shared = "redis://HOST:PORT[/DB]" | "ngx.shared.NAME", key = ..., timeout = ..., redis = ... }
+-- (docs/rate-limits.md). false is the default.
+local RATE_LIMIT = {
+  shared = function(v, name)
+    if type(v) ~= "string" then fail(name, "expected \"redis://HOST:PORT[/DB]\" or \"ngx.shared.NAME\", got "
+      .. type(v)) end
+    local dict = v:match("^ngx%.shared%.(.+)$")
+    if dict then
+      local ngx = rawget(_G, "ngx")
+      if type(ngx) ~= "table" or not ngx.shared then
+        fail(name, v .. " is an nginx shared dict: it exists only inside nginx (use redis:// elsewhere)")
+      end
+      if not ngx.shared[dict] then fail(name, "no lua_shared_dict named " .. dict .. " in nginx.conf") end
+      return v
+    end
+    local ok, err = require("intercom.ratelimit.redis").parse_url(v)
+    if not ok then fail(name, err .. ", got " .. string.format("%q", v)) end
+    return v
+  end,
+  key = function(v, name)
+    if type(v) ~= "string" or v == "" or #v > 200 then fail(name, "expected a non-empty string") end
+    return v
+  end,
+  timeout = positive_number,
+  redis = function(v, name)
+    if v ~= false and type(v) ~= "table" then fail(name, "expected a lua-resty-redis module or false") end
+    return v
+  end,
+}
+
 checkers.rate_limit = function(v, name)
-  if v ~= "auto" and v ~= false then fail(name, "expected \"auto\" or false, got " .. tostring(v)) end
+  if type(v) == "table" then
+    local copy = _M.check(v, RATE_LIMIT, name)
+    if not copy.shared and (copy.timeout or copy.redis ~= nil) then
+      fail(name, "timeout and redis are options of a shared budget: give shared = \"redis://...\" too")
+    end
+    return copy
+  end
+  if v ~= "auto" and v ~= false then
+    fail(name, "expected \"auto\" or false, got " .. tostring(v)
+      .. " (or a shared budget: { shared = \"redis://HOST:PORT\" | \"ngx.shared.NAME\" })")
+  end
   return v
 end
 

@@ -1,4 +1,4 @@
--- Pages: one mechanism for the four pagination styles of the 2.12 spec (DESIGN.md, "Pagination").
+-- Pages: one mechanism for every pagination style of the 2.12 to 2.16 specs (DESIGN.md, "Pagination").
 --
 -- A Page is the decoded list response itself (`page.data`, `page.total_count`, `page.pages` read as
 -- usual) with methods from its metatable. What a page needs to fetch the next one (the client and the
@@ -14,6 +14,12 @@
 --           the `page=` of a `pages.next` URL (the spec's pages_link), or is `pages.page + 1`. A cursor
 --           in `pages.next` is ignored here: these endpoints document `page`, and the official SDKs
 --           page them by number.
+--           The same style reads page / total_pages at the top level when there is no `pages` object
+--           (audiences, content_snippets: 2.16).
+--   next_cursor  an opaque `cursor` query parameter; the answer has `next_cursor` and `has_more`
+--           (contacts:list_merge_history, 2.16). Stops when has_more is false or next_cursor is missing.
+--   body_page  page numbers sent back in the JSON body as `page`, read from pages.page / total_pages
+--           (admins:search_activity_logs, 2.16).
 --   scroll  scroll_param, sent back as the `scroll_param` query parameter (companies:scroll). Intercom
 --           returns the same scroll_param on every page of one scroll, so a repeated one is normal: the
 --           scroll ends on an empty page, as Intercom documents.
@@ -113,6 +119,14 @@ local function with_body_cursor(call, cursor)
   return c
 end
 
+-- POST /admins/activity_logs/search (2.16): page and per_page travel in the JSON body.
+local function with_body_param(call, name, value)
+  local c = copy(call)
+  c.body = copy(call.body)
+  c.body[name] = value
+  return c
+end
+
 local function integer(v)
   v = tonumber(v)
   if v and v == math.floor(v) then return v end
@@ -132,6 +146,15 @@ local function next_scroll(page, s, items)
   if type(sp) ~= "string" or sp == "" then return nil end
   if s.prev and s.prev == fingerprint(items) then return nil end
   return with_param(s.call, "scroll_param", sp), nil
+end
+
+-- GET /contacts/{id}/merge_history (2.16): an opaque `cursor` parameter, and the answer's next_cursor and
+-- has_more say whether and where to go on.
+local function next_opaque(page, s)
+  local cursor = rawget(page, "next_cursor")
+  if rawget(page, "has_more") == false or type(cursor) ~= "string" or cursor == "" then return nil end
+  if s.seen[cursor] then return nil end
+  return with_param(s.call, "cursor", cursor), cursor
 end
 
 -- The page number to ask for next in the "page" style, or nil at the end.
@@ -158,8 +181,17 @@ local function next_call(page)
   local items = page:items()
   if #items == 0 then return nil end
   if call.page == "scroll" then return next_scroll(page, s, items) end
+  if call.page == "next_cursor" then return next_opaque(page, s) end
   local pages = rawget(page, "pages")
+  -- GET /audiences, /content_snippets (2.16): page, per_page and total_pages at the top level
+  if pages == nil and call.page == "page" and integer(rawget(page, "total_pages")) then pages = page end
   if type(pages) ~= "table" then return nil end
+  if call.page == "body_page" then
+    local current, total = integer(pages.page) or integer(call.body and call.body.page) or 1,
+      integer(pages.total_pages)
+    if not total or current >= total or s.seen["page:" .. (current + 1)] then return nil end
+    return with_body_param(call, "page", current + 1), "page:" .. (current + 1)
+  end
   local requested = call.params and integer(call.params.page)
   local current = integer(pages.page) or requested or 1
   local total = integer(pages.total_pages)

@@ -187,6 +187,76 @@ local function make_method(mt, rname, mname, op)
   end
 end
 
+-- ---- client:request, the escape hatch -------------------------------------------------------------------
+
+local METHODS = { GET = true, POST = true, PUT = true, PATCH = true, DELETE = true }
+local STYLES = { cursor = true, search = true, page = true, scroll = true, next_cursor = true, body_page = true }
+local REQUEST_SPEC = { body = true, query = true, page = true, items = true, idempotent = true }
+local REQUEST_SIG = "client:request(method, path, { body = ..., query = ..., page = style, items = key }, [opts])"
+
+--- The call record of `client:request(method, path, spec, opts)`: what the spec lacks or the version has
+--- not got yet, sent with the same policy as every operation (client:_call). `path` is sent as given,
+--- after the base URL: it must start with "/" and hold only URL path characters (percent-encode the rest),
+--- so that it can neither leave the API's host (the token goes with it) nor smuggle a query or a header.
+---@return table call
+function _M.request_call(method, path, spec, opts)
+  local what = "client:request"
+  if type(method) ~= "string" or not METHODS[method:upper()] then
+    misuse.raise(what .. ": method must be one of GET, POST, PUT, PATCH, DELETE, got " .. tostring(method)
+      .. ": " .. REQUEST_SIG)
+  end
+  if type(path) ~= "string" or path:sub(1, 1) ~= "/" or path:sub(1, 2) == "//" then
+    misuse.raise(what .. ": path must be a string starting with one \"/\" (e.g. \"/contacts/123\"), got "
+      .. (type(path) == "string" and string.format("%q", path) or type(path)))
+  end
+  local bad = path:find("[^%w%-%._~!%$&'%(%)%*%+,;=:@/%%]")
+  if bad then
+    misuse.raise(("%s: path has %q at byte %d: only URL path characters are sent as they are; "
+      .. "percent-encode the rest (intercom.url.escape), and give the query string as spec.query")
+      :format(what, path:sub(bad, bad), bad))
+  end
+  for seg in path:gmatch("[^/]+") do
+    if seg == "." or seg == ".." then misuse.raise(what .. ": path has a dot segment (" .. seg .. ")") end
+  end
+  if spec ~= nil and type(spec) ~= "table" then
+    misuse.raise(what .. ": the third argument must be a table, got " .. type(spec) .. ": " .. REQUEST_SIG)
+  end
+  spec = spec or NO_OPTS
+  for k in pairs(spec) do
+    if not REQUEST_SPEC[k] then
+      local hint = type(k) == "string" and (options.REQUEST[k] and " (a request option: it goes in opts, the "
+        .. "fourth argument)" or (options.suggest(k, REQUEST_SPEC) and (" (did you mean \""
+        .. options.suggest(k, REQUEST_SPEC) .. "\"?)"))) or ""
+      misuse.raise(("%s: unknown field %q%s: %s"):format(what, tostring(k), hint, REQUEST_SIG))
+    end
+  end
+  if spec.body ~= nil and type(spec.body) ~= "table" then
+    misuse.raise(what .. ": body must be a table, got " .. type(spec.body))
+  end
+  if spec.page ~= nil and not STYLES[spec.page] then
+    misuse.raise(what .. ": page must be a pagination style (cursor, search, page, scroll, next_cursor, "
+      .. "body_page), got " .. tostring(spec.page))
+  end
+  if spec.items ~= nil and type(spec.items) ~= "string" then
+    misuse.raise(what .. ": items must be the key of the page's array, a string, got " .. type(spec.items))
+  end
+  if spec.idempotent ~= nil and type(spec.idempotent) ~= "boolean" then
+    misuse.raise(what .. ": idempotent must be a boolean")
+  end
+  local call = {
+    what = what,
+    method = method:upper(),
+    path = path,
+    opts = opts == nil and NO_OPTS or options.check(opts, options.REQUEST, what),
+    body = spec.body,
+    page = spec.page,
+    items = spec.items,
+    idempotent = spec.idempotent,
+  }
+  if spec.query ~= nil then call.params = options.check_query(spec.query, what .. ": query") end
+  return call
+end
+
 local function make_iterator(method, what)
   return function(self, ...)
     local page, err = method(self, ...)

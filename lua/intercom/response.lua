@@ -128,7 +128,13 @@ function _M.interpret(raw, resp, call, retryable)
   local value = raw.value
   if ok and value ~= nil then return value, nil end   -- decoded by the transport (req.decode)
   local body = raw.body or ""
-  if ok and call.raw then return body, nil end
+  if ok and (call.raw or call.text) then return body, nil end   -- a download, or a text/plain answer
+  -- An operation whose documented answer is a redirect (calls:show_recording, 302 to a signed URL): the
+  -- Location is the result. Nothing follows it: the token must not go to another host.
+  if call.redirect and status >= 300 and status < 400 then
+    local location = resp.headers.location
+    if location then return { location = location, status = status }, nil end
+  end
   local decoded, derr
   local first = byte(body, 1)
   if JSON_START[first] or (first and find(body, "^%s*[%[{\"%-%dtfn]")) then

@@ -22,26 +22,6 @@ local BINARY do
   BINARY = table.concat(t) .. "\r\n\0end"
 end
 
-describe("core.base64", function()
-  it("matches LuaSocket's mime.b64 for every length and round-trips", function()
-    for n = 0, 600 do
-      local s = BINARY:rep(3):sub(1, n)
-      local e = core.base64_encode(s)
-      assert.equal(mime.b64(s) or "", e)
-      assert.equal(s, core.base64_decode(e))
-    end
-  end)
-
-  it("refuses what is not canonical padded base64", function()
-    for _, bad in ipairs{ "A", "ABC", "AB=C", "A===", "====", "AA=A", "AAA*", "QR==", "QUJ=" } do
-      local v, err = core.base64_decode(bad)
-      assert.is_nil(v, bad)
-      assert.matches("^base64: ", err)
-    end
-    assert.equal("AB", core.base64_decode("QUI="))
-  end)
-end)
-
 describe("intercom.attachment", function()
   it("reads a file: base64 data, the base name, a type from the extension", function()
     local path = tmpfile(BINARY, ".png")

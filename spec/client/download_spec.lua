@@ -5,7 +5,6 @@
 local control = require "support.control"
 local fx = require "support.fixtures"
 local mime = require "mime"
-local core = require "intercom.core"
 
 local JOB = "job-abc123"
 local PATH = "/download/content/data/" .. JOB
@@ -393,80 +392,5 @@ describe("data_export:download inside client:map", function()
     assert.equal(2, downloads)
     assert.equal(5, #control.requests())
     os.remove(path)
-  end)
-end)
-
-describe("core.stream", function()
-  before_each(function() control.reset() end)
-
-  it("reads headers, then pieces, then nil at the end (and again)", function()
-    control.enqueue{ body = "hello stream", headers = { ["X-Test"] = "a", ["Content-Type"] = "text/plain" } }
-    local s = core.stream(nil, { method = "GET", url = control.url() .. "/s", headers = { "X-Req: 1" } })
-    local status, headers = s:headers()
-    assert.equal(200, status)
-    assert.equal("a", headers["x-test"])
-    assert.equal("12", headers["content-length"])
-    assert.equal("hello stream", s:read())
-    assert.is_nil(s:read())
-    assert.is_nil(s:read())
-    assert.equal(200, (s:headers()))
-    s:close()
-    s:close()
-    assert.matches("closed", tostring(s))
-    assert.has_error(function() s:read() end, "intercom stream is closed")
-    assert.equal("1", control.last().headers["x-req"])
-  end)
-
-  it("sends a body with the given method and no Expect or default Content-Type", function()
-    control.enqueue{ body = "ok" }
-    local s = core.stream({}, { method = "PUT", url = control.url() .. "/p", body = "payload" })
-    assert.equal(200, (s:headers()))
-    assert.equal("ok", s:read())
-    s:close()
-    local req = control.last()
-    assert.equal("PUT", req.method)
-    assert.equal("payload", req.body)
-    assert.is_nil(req.headers["expect"])
-    assert.is_nil(req.headers["content-type"])
-  end)
-
-  it("reports a failure as nil, kind, message, details", function()
-    local s = core.stream(nil, { method = "GET", url = "http://127.0.0.1:1/x", connect_timeout = 2 })
-    local v, kind, msg, details = s:headers()
-    assert.is_nil(v)
-    assert.equal("network", kind)
-    assert.is_string(msg)
-    assert.equal(7, details.curl_code)
-    assert.is_false(details.sent)
-    local v2, kind2 = s:read()
-    assert.is_nil(v2)
-    assert.equal("network", kind2)
-    s:close()
-  end)
-
-  it("raises on misuse", function()
-    -- the request is checked by the code sessions use too (src/transfer.c), hence "intercom request:"
-    assert.has_error(function() core.stream(nil, { url = "http://x" }) end, "intercom request: 'method' is required")
-    assert.has_error(function() core.stream(nil, { method = "GET", url = "http://x", output_file = "/tmp/x" }) end,
-      "intercom stream: 'output_file' is not supported: read() the body")
-    assert.has_error(function() core.stream(nil, { method = "G T", url = "http://x" }) end)
-    local smuggled = { "A: b\r\nC: d" }
-    assert.has_error(function() core.stream(nil, { method = "GET", url = "http://x", headers = smuggled }) end)
-    assert.has_error(function() core.stream({ ca_file = 1 }, { method = "GET", url = "http://x" }) end)
-    assert.has_error(function() core.stream(nil, { method = "GET", url = "http://x", timeout = -1 }) end)
-    local s = core.stream(nil, { method = "GET", url = "http://127.0.0.1:1/" })
-    assert.has_error(function() getmetatable(s).__index.read({}) end)   -- luaL_checkudata
-    s:close()
-  end)
-
-  it("a stream dropped without close is freed by the garbage collector", function()
-    control.default{ body = string.rep("x", 1024 * 1024) }
-    for _ = 1, 20 do
-      local s = core.stream(nil, { method = "GET", url = control.url() .. "/gc" })
-      assert.equal(200, (s:headers()))
-      assert.is_string(s:read())
-    end
-    collectgarbage("collect")
-    collectgarbage("collect")
   end)
 end)

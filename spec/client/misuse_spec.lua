@@ -223,11 +223,12 @@ describe("misuse", function()
 
   it("bodies JSON cannot express, naming where", function()
     local cases = {
-      { { email = "x", score = 0 / 0 }, "cannot encode NaN at .score" },
-      { { email = "x", score = math.huge }, "cannot encode an infinite number at .score" },
+      { { email = "x", score = 0 / 0 }, "cannot encode NaN at body.score" },
+      { { email = "x", score = math.huge }, "cannot encode an infinite number at body.score" },
       { { email = "x", custom_attributes = { f = io.stdout } },
-        "cannot encode a userdata value at .custom_attributes.f" },
-      { { email = "x", co = coroutine.create(print) }, "cannot encode a thread value at .co" },
+        "cannot encode a userdata value at body.custom_attributes.f" },
+      { { email = "x", co = coroutine.create(print) }, "cannot encode a thread value at body.co" },
+      { { email = "x", name = "Ren\233e" }, "invalid UTF-8 at byte 4 of the string at body.name" },   -- Latin-1
       { { email = "x", tags = { "a", nil, "c" } }, "sparse array" },
       { { email = "x", mixed = { 1, 2, k = 3 } }, "mixed" },
       { { [1] = "a", email = "x" }, "mixed" },

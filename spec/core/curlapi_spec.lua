@@ -2,20 +2,7 @@
 -- fresh interpreter (the one running this spec, with the same LUA_PATH/LUA_CPATH), because a process
 -- loads libcurl at most once.
 
--- spec/run.sh names the interpreter running busted (under make check-memory, a sanitized build of it)
-local interpreter = os.getenv("INTERCOM_SPEC_LUA") or (jit and "luajit" or "lua5.4")
-
-local function run(code, env)
-  local script = os.tmpname()
-  local f = assert(io.open(script, "w"))
-  f:write(code)
-  f:close()
-  local p = io.popen(("%s %s %s 2>&1; echo \"exit=$?\""):format(env or "", interpreter, script))
-  local out = p:read("*a")
-  p:close()
-  os.remove(script)
-  return tonumber(out:match("exit=(%d+)%s*$")), out
-end
+local run = require("support.util").run_lua
 
 -- Prints whether libcurl is mapped into the process at that point.
 local MAPPED = [[

@@ -108,9 +108,12 @@ describe("JSONTestSuite", function()
         local v, err = decode(read(SUITE .. "test_parsing/" .. name))
         assert.is_true(v ~= nil or type(err) == "string", name)
         if err == nil then
-          -- numbers beyond a double decode to +-inf, which JSON cannot express: encode says so
+          -- numbers beyond a double decode to +-inf, which JSON cannot express, and strings keep their
+          -- bytes (invalid UTF-8, a lone surrogate's 3-byte form), which JSON text cannot carry: encode
+          -- says so
           local ok, out = pcall(encode, v)
-          assert.is_true(ok or out:find("infinite number", 1, true) ~= nil, name .. ": " .. tostring(out))
+          assert.is_true(ok or out:find("infinite number", 1, true) ~= nil
+                         or out:find("invalid UTF-8", 1, true) ~= nil, name .. ": " .. tostring(out))
         end
         n = n + 1
       end
@@ -240,6 +243,30 @@ describe("json encode", function()
 
   it("escapes what JSON requires and passes UTF-8 through", function()
     assert.equal('"a\\"b\\\\c\\nd\\u0001é"', encode('a"b\\c\nd\1é'))
+  end)
+
+  it("raises on a string that is not valid UTF-8, naming the path and the byte offset", function()
+    local function fails(pattern, v, name)
+      local ok, err = pcall(encode, v, name)
+      assert.is_false(ok, "encoded: " .. tostring(err))
+      assert.matches(pattern, err, 1, true)
+    end
+    fails("json: invalid UTF-8 at byte 3 of the string at .name", { name = "ab\255cd" })
+    fails("invalid UTF-8 at byte 1 of the string at .tags[2]", { tags = { "ok", "\128" } })
+    fails("invalid UTF-8 at byte 4 of the string at the top level", "abc\195")       -- cut short
+    fails("invalid UTF-8 at byte 1 of the string at .x", { x = "\192\175" })          -- overlong '/'
+    fails("invalid UTF-8 at byte 2 of the string at .x", { x = "a\237\160\128" })    -- a surrogate
+    fails("invalid UTF-8 at byte 1 of the string at .x", { x = "\244\144\128\128" }) -- past U+10FFFF
+    fails("invalid UTF-8 at byte 2 of the string at .x", { x = "a\226\130" })         -- cut short
+    fails("invalid UTF-8 at byte 1 of the string at body.user.name", { user = { name = "\255" } }, "body")
+    fails("invalid UTF-8 at byte 2 of the string at body", "a\255", "body")
+    -- keys too: a key is a string of the document
+    fails("invalid UTF-8 at byte 2 of a key at .user", { user = { ["a\255"] = 1 } })
+    fails("invalid UTF-8 at byte 1 of a key at the top level", { ["\255"] = 1 })
+    -- valid sequences of every length pass through as they are
+    local ok = "a\194\169\226\130\172\240\159\152\128\244\143\191\191"   -- a, ©, €, U+1F600, U+10FFFF
+    assert.equal('"' .. ok .. '"', encode(ok))
+    assert.equal(ok, decode(encode(ok)))
   end)
 
   it("raises on what JSON cannot express, naming the path", function()

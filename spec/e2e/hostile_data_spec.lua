@@ -51,7 +51,10 @@ describe("hostile data", function()
         decoded = decoded + 1
         local eok, e1 = pcall(json.encode, v)
         if not eok then
-          assert.matches("cannot encode an infinite number", e1, 1, true)   -- 1e400 and friends
+          -- 1e400 and friends; and strings whose bytes are not UTF-8 (kept as they came, or a lone
+          -- surrogate escape's 3-byte form), which JSON text cannot carry
+          assert.is_true(e1:find("cannot encode an infinite number", 1, true) ~= nil
+                         or e1:find("invalid UTF-8", 1, true) ~= nil, name .. ": " .. e1)
         else
           local v2, derr = json.decode(e1)
           assert.is_nil(derr, name)

@@ -147,11 +147,16 @@ function _M.stats()
 end
 
 --- Makes the server enforce a rate limit like Intercom's: `limit` requests per window of `window` whole
---- seconds; every answer carries X-RateLimit-* and a request over the limit gets a 429. nil switches it off.
+--- seconds; every answer carries X-RateLimit-* and Date, and a request over the limit gets a 429. nil switches
+--- it off. `extra`: clock_offset (seconds the server's clock is ahead), reset_ms (Reset in milliseconds).
 ---@param limit integer|nil
 ---@param window integer|nil
-function _M.rate_limit(limit, window)
-  return call("POST", "ratelimit", limit == nil and "null" or cjson.encode{ limit = limit, window = window or 1 })
+---@param extra table|nil
+function _M.rate_limit(limit, window, extra)
+  if limit == nil then return call("POST", "ratelimit", "null") end
+  local cfg = { limit = limit, window = window or 1 }
+  for k, v in pairs(extra or {}) do cfg[k] = v end
+  return call("POST", "ratelimit", cjson.encode(cfg))
 end
 
 local function pack(...) return { n = select("#", ...), ... } end

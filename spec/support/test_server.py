@@ -17,8 +17,10 @@ Control API (JSON in and out, never recorded as requests):
   GET  /__control/stats      {open, max_open, total, connections, accepted}
   POST /__control/ratelimit  {limit, window}: enforce a rate limit like Intercom's on every scripted request
                              (windows of `window` whole seconds aligned to the epoch; every answer carries
-                             X-RateLimit-Limit/Remaining/Reset; over the limit a 429 error.list is sent
-                             instead of the script, which stays queued); null switches it off
+                             X-RateLimit-Limit/Remaining/Reset and a Date header; over the limit a 429
+                             error.list is sent instead of the script, which stays queued); null switches it
+                             off. Optional: clock_offset (seconds this server's clock is ahead, for the
+                             windows, Reset and Date: a skewed server), reset_ms (true: Reset in milliseconds)
 
 Script fields (all optional):
   status          integer, default 200
@@ -179,12 +181,14 @@ class State:
     def count_rate_limited(self, wall):
         """Counts one request against the rate limit (lock held): (over the limit?, headers to send)."""
         limit, window = self.ratelimit["limit"], self.ratelimit["window"]
+        wall = wall + self.ratelimit.get("clock_offset", 0)
         start = int(wall // window) * window
         if start != self.rl_window:
             self.rl_window, self.rl_used = start, 0
         self.rl_used += 1
         headers = [("X-RateLimit-Limit", str(limit)), ("X-RateLimit-Remaining", str(max(0, limit - self.rl_used))),
-                   ("X-RateLimit-Reset", str(start + window))]
+                   ("X-RateLimit-Reset", str((start + window) * (1000 if self.ratelimit.get("reset_ms") else 1))),
+                   ("Date", time.strftime("%a, %d %b %Y %H:%M:%S GMT", time.gmtime(wall)))]
         return self.rl_used > limit, headers
 
     def done(self, req):
@@ -236,7 +240,8 @@ def check_script(s):
 def check_ratelimit(r):
     if r is None:
         return None
-    if (not isinstance(r, dict) or set(r) - {"limit", "window"} or not isinstance(r.get("limit"), int)
+    if (not isinstance(r, dict) or set(r) - {"limit", "window", "clock_offset", "reset_ms"}
+            or not isinstance(r.get("limit"), int) or not isinstance(r.get("clock_offset", 0), (int, float))
             or r["limit"] < 0 or not isinstance(r.get("window"), int) or r["window"] < 1):
         raise BadRequest("ratelimit must be null or {limit: integer >= 0, window: whole seconds >= 1}")
     return r

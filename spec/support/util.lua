@@ -43,6 +43,30 @@ function _M.identical(a, b, path, any_metatable)
   return true
 end
 
+--- Runs a shell command; returns its exit code and its output (stdout and stderr).
+function _M.sh(cmd)
+  local p = io.popen(cmd .. " 2>&1; echo \"exit=$?\"")
+  local out = p:read("*a")
+  p:close()
+  return tonumber(out:match("exit=(%d+)%s*$")), (out:gsub("exit=%d+%s*$", ""))
+end
+
+--- Runs Lua code in a fresh interpreter: the one running busted (spec/run.sh's INTERCOM_SPEC_LUA; under
+--- make check-memory the sanitized one), with the same LUA_PATH, LUA_CPATH and test server. `env` goes
+--- before the command (e.g. "LOCPATH=/tmp/x"). A fresh process has a small heap, so a finalizer hazard
+--- spec's collector runs finalizers at nearly every allocation, as it would in a small program. Returns
+--- the exit code and the output.
+function _M.run_lua(code, env)
+  local interpreter = os.getenv("INTERCOM_SPEC_LUA") or (jit and "luajit" or "lua5.4")
+  local script = os.tmpname()
+  local f = assert(io.open(script, "w"))
+  f:write(code)
+  f:close()
+  local rc, out = _M.sh(("%s %s %s"):format(env or "", interpreter, script))
+  os.remove(script)
+  return rc, out
+end
+
 --- A loopback port nobody listens on: bind one, note it, close it.
 function _M.closed_port()
   local s = assert(socket.bind("127.0.0.1", 0))

@@ -138,8 +138,13 @@ function Stream:headers() end
 ---@return {curl_code: integer, sent: boolean}|nil details
 function Stream:read() end
 
---- Releases the transfer (idempotent); the stream cannot be read afterwards.
+--- Releases the transfer (idempotent); the stream cannot be read afterwards. Called while the stream is
+--- busy (from a finalizer), it takes effect when the current call ends.
 function Stream:close() end
+
+--- Whether close() took effect.
+---@return boolean
+function Stream:closed() end
 
 --- Starts a streamed request (no I/O until headers() or read()). Raises on misuse; returns nil, kind,
 --- message, details when libcurl refuses an option security depends on.

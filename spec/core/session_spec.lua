@@ -1,6 +1,8 @@
--- intercom.core sessions (src/http.c) against the scriptable test server: real HTTP, no mocks.
+-- intercom.core sessions (src/http.c, with src/transfer.c under it) against the scriptable test server: real
+-- HTTP, no mocks.
 local core = require "intercom.core"
 local control = require "support.control"
+local fin = require "support.finalizers"
 local socket = require "socket"
 
 local TOKEN = "dG9rOnNlY3JldC10b2tlbi1kby1ub3QtbGVhaw=="
@@ -475,28 +477,7 @@ describe("intercom.core", function()
       local list = {}   -- a big answer: its decode allocates enough for several collection cycles
       for i = 1, 300 do list[i] = fixtures.contact("c" .. i) end
       control.default{ body = core.json_encode{ type = "list", data = list } }
-      local function finalizable(fn)   -- LuaJIT runs __gc for userdata only
-        if newproxy then
-          local u = newproxy(true)
-          getmetatable(u).__gc = fn
-        else
-          setmetatable({}, { __gc = fn })
-        end
-      end
-      local function aggressive(on)
-        if _VERSION == "Lua 5.4" then
-          if on then
-            collectgarbage("incremental", 50, 1000, 10)
-            collectgarbage("step", 0)       -- sets the pace from now on (not the debt left by another mode)
-          else
-            collectgarbage("generational")
-          end
-        else
-          collectgarbage("setpause", on and 50 or 200)
-          collectgarbage("setstepmul", on and 1000 or 200)
-          if on then collectgarbage("step", 0) end   -- the new pace starts now, not after this cycle
-        end
-      end
+      local finalizable, aggressive = fin.finalizable, fin.aggressive
       local inside = 0
       for round = 1, 200 do           -- until finalizers ran inside a perform twice (a few rounds)
         local s, seen, armed = core.session(), false, true
