@@ -48,11 +48,15 @@ SUPPORTS = {
     "luajit": {"W1", "W2", "W3", "W4", "W4seq", "W5"},
     "luasocket": {"W1", "W2", "W3", "W5"},
     "node": {"W1", "W2", "W3", "W4", "W5"},
+    "lua54-before": {"W1", "W2", "W3", "W4", "W4seq", "W5"},
+    "luajit-before": {"W1", "W2", "W3", "W4", "W4seq", "W5"},
 }
 NAMES = {
     "floor": "floor (C, libcurl, no parsing)",
     "lua54": "intercom-lua, Lua 5.4",
     "luajit": "intercom-lua, LuaJIT",
+    "lua54-before": "intercom-lua before, Lua 5.4",
+    "luajit-before": "intercom-lua before, LuaJIT",
     "luasocket": "LuaSocket + lua-cjson, Lua 5.4",
     "node": "Node SDK intercom-client",
 }
@@ -62,11 +66,28 @@ def log(*a):
     print(*a, file=sys.stderr, flush=True)
 
 
-def lua_env(build):
+# --before DIR: a checkout of the code to compare with (A/B), built (`make` in DIR); its clients run
+# interleaved with ours, run for run.
+BEFORE = None
+
+
+def lua_env(build, root=None):
+    root = root or ROOT
     env = dict(os.environ)
-    env["LUA_PATH"] = "%s/lua/?.lua;%s/lua/?/init.lua;;" % (ROOT, ROOT)
-    env["LUA_CPATH"] = "%s/build/%s/?.so;;" % (ROOT, build)
+    env["LUA_PATH"] = "%s/lua/?.lua;%s/lua/?/init.lua;;" % (root, root)
+    env["LUA_CPATH"] = "%s/build/%s/?.so;;" % (root, build)
     return env
+
+
+def build_variant(name, flags):
+    """The current core built with extra flags into build/<vm>-<name> (for the decoder's A/B)."""
+    srcs = sorted(os.path.join(ROOT, "src", f) for f in os.listdir(os.path.join(ROOT, "src")) if f.endswith(".c"))
+    cflags = subprocess.run(["pkg-config", "--cflags", "libcurl"], capture_output=True, text=True).stdout.split()
+    for build, inc in (("5.4", "/usr/include/lua5.4"), ("luajit", "/usr/include/luajit-2.1")):
+        out = os.path.join(ROOT, "build", "%s-%s" % (build, name), "intercom")
+        os.makedirs(out, exist_ok=True)
+        subprocess.run(["cc", "-O2", "-g", "-std=c99", "-fPIC", "-shared", "-I" + inc] + cflags + flags
+                       + ["-o", os.path.join(out, "core.so")] + srcs + ["-ldl", "-lpthread"], check=True)
 
 
 def free_port():
@@ -191,6 +212,10 @@ def command(client, workload, base, floor, urls):
         return ["lua5.4", os.path.join(HERE, "clients", "intercom.lua"), workload, base], lua_env("5.4")
     if client == "luajit":
         return ["luajit", os.path.join(HERE, "clients", "intercom.lua"), workload, base], lua_env("luajit")
+    if client in ("lua54-before", "luajit-before"):
+        interp, build = ("lua5.4", "5.4") if client == "lua54-before" else ("luajit", "luajit")
+        return [interp, os.path.join(BEFORE, "bench", "clients", "intercom.lua"), workload, base], \
+            lua_env(build, BEFORE)
     if client == "luasocket":
         return ["lua5.4", os.path.join(HERE, "clients", "luasocket.lua"), workload, base], None
     if client == "node":
@@ -275,11 +300,11 @@ def h2_check():
     return out
 
 
-def run_lua_script(script, build, args, runs):
-    interp = "lua5.4" if build == "5.4" else "luajit"
+def run_lua_script(script, build, args, runs, root=None):
+    interp = "lua5.4" if build.startswith("5.4") else "luajit"
     out = []
     for _ in range(runs):
-        p = subprocess.run([interp, os.path.join(HERE, script)] + args, env=lua_env(build),
+        p = subprocess.run([interp, os.path.join(HERE, script)] + args, env=lua_env(build, root),
                            capture_output=True, text=True, check=True, cwd=HERE)
         out.append(json.loads(p.stdout.strip().splitlines()[-1]))
     return out
@@ -320,7 +345,7 @@ def paired(samples, w1, c1, w2, c2, key):
     return med(vals)
 
 
-def report(results, samples, decode, startup, h2, args, started):
+def report(results, samples, decode, startup, h2, args, started, headers=None):
     lines = []
     add = lines.append
     unit = {"W1": "req", "W2": "pages", "W3": "req", "W4": "req", "W4seq": "req", "W5": "pages"}
@@ -357,6 +382,16 @@ def report(results, samples, decode, startup, h2, args, started):
             d = decode[vm]
             add("| %s | %.3f ms | %.3f ms | %.2fx |" % (label, d["intercom_ms"], d["cjson_ms"], d["ratio"]))
         add("")
+    if headers:
+        parts = []
+        for vm, build, label in (("lua54", "5.4", "Lua 5.4"), ("luajit", "luajit", "LuaJIT")):
+            h, w1 = headers[build], results.get("W1", {}).get(vm)
+            share = (" (%.1f%% of W1's CPU per request)" % (h["request_id_rate_limit_us"] / w1["cpu_per_op_us"] * 100)
+                     if w1 else "")
+            parts.append("%s %.2f us for the headers table, %.2f us to read the request id and rate limit from "
+                         "it in Lua%s" % (label, h["headers_table_us"], h["request_id_rate_limit_us"], share))
+        add("Headers of one response (`bench/headers.lua`, nginx's 9 headers): " + "; ".join(parts) + ".")
+        add("")
     if startup:
         add("`require \"intercom\"` + `intercom.new{}`: %.1f ms CPU (Lua 5.4), %.1f ms (LuaJIT); median of %d "
             "fresh processes." % (startup["5.4"], startup["luajit"], args.startup_runs))
@@ -377,16 +412,21 @@ def report(results, samples, decode, startup, h2, args, started):
         rate = paired(samples, w1, c1, w2, c2, "rate")
         return (rate, paired(samples, w1, c1, w2, c2, "cpu")) if rate is not None else None
 
+    # The targets are CPU ratios (issue 11): CPU time per operation, which other work on the machine
+    # moves far less than wall time. "vs floor" is ours over the floor's (at most); the others are theirs
+    # over ours (at least). The wall-clock ratio of rates is shown beside, for reference.
     rows = []
     for vm in ("lua54", "luajit"):
         label = "Lua 5.4" if vm == "lua54" else "LuaJIT"
-        rows.append(("W1", label, "vs floor", ratio("W1", vm, None, "floor"), 0.85, ">="))
+        floor = ratio("W1", vm, None, "floor")
+        if floor:
+            rows.append(("W1", label, "CPU/request vs floor", (floor[0], 1 / floor[1]), 1.7, "<="))
         rows.append(("W1", label, "vs Node SDK", ratio("W1", vm, None, "node"), 12, ">="))
         rows.append(("W2", label, "vs LuaSocket+cjson", ratio("W2", vm, None, "luasocket"), 1.5, ">="))
         rows.append(("W2", label, "vs Node SDK", ratio("W2", vm, None, "node"), 3, ">="))
         if decode:
             d = decode["5.4" if vm == "lua54" else "luajit"]["ratio"]
-            rows.append(("W2", label, "C decoder vs lua-cjson", (d, d), 1.2, ">="))
+            rows.append(("W2", label, "C decoder vs lua-cjson", (d, d), 1.8, ">="))
         rows.append(("W3", label, "vs LuaSocket+cjson", ratio("W3", vm, None, "luasocket"), 1.3, ">="))
         rows.append(("W3", label, "vs Node SDK", ratio("W3", vm, None, "node"), 6, ">="))
         seq = ratio("W4", vm, "W4seq", vm)
@@ -400,22 +440,52 @@ def report(results, samples, decode, startup, h2, args, started):
         if startup:
             rows.append(("start", label, "require + new (ms CPU)",
                          (startup["5.4" if vm == "lua54" else "luajit"], None), 10, "<="))
-    add("Targets. *Measured* is the ratio of rates (wall clock), as the targets are stated; *by CPU* is the "
-        "ratio of CPU time per operation (the other client's over ours), which other work on the machine "
-        "moves less. Each is the median over runs of the ratio within a run (run *i* of both clients, "
-        "seconds apart).")
+    add("Targets, by CPU. *By CPU* is the ratio of CPU time per operation: for \"vs floor\" ours over the "
+        "floor's, otherwise the other client's over ours; it decides *met*. *Wall* is the ratio of rates "
+        "(ours over theirs), for reference. Each is the median over runs of the ratio within a run (run *i* "
+        "of both clients, seconds apart).")
     add("")
-    add("| workload | VM | measure | measured | by CPU | target | met |")
+    add("| workload | VM | measure | by CPU | wall (or value) | target | met |")
     add("|---|---|---|---:|---:|---:|:---:|")
     for w, label, what, value, target, op in rows:
         if value is None:
             continue
-        measured, by_cpu = value
-        met = {">=": measured >= target, ">": measured > target, "<=": measured <= target}[op]
+        wall, by_cpu = value
+        decisive = by_cpu if by_cpu is not None else wall
+        met = {">=": decisive >= target, ">": decisive > target, "<=": decisive <= target}[op]
         fmt = (lambda v: "%.2fx" % v) if "vs" in what else (lambda v: "%.2f" % v)
         add("| %s | %s | %s | %s | %s | %s %s | %s |" % (
-            w, label, what, fmt(measured), fmt(by_cpu) if by_cpu is not None else "",
+            w, label, what, fmt(by_cpu) if by_cpu is not None else "", fmt(wall) if by_cpu is not None else fmt(wall),
             op, target, "yes" if met else "**no**"))
+    add("")
+    if any(c.endswith("-before") for per in samples.values() for c in per):
+        add("Before and after (A/B, `--before DIR`): the same workloads with the code in DIR, run interleaved "
+            "with ours, run for run. *CPU after/before* is the median over runs of the ratio within a run.")
+        add("")
+        add("| workload | VM | CPU/op before | CPU/op after | CPU after/before | rate before | rate after |")
+        add("|---|---|---:|---:|---:|---:|---:|")
+        for w in WORKLOADS:
+            for vm, label in (("lua54", "Lua 5.4"), ("luajit", "LuaJIT")):
+                a, b = r(w, vm), r(w, vm + "-before")
+                if not a or not b:
+                    continue
+                change = paired(samples, w, vm + "-before", w, vm, "cpu")   # ours (after) over before's
+                add("| %s | %s | %.0f us | %.0f us | %s | %s | %s |" % (
+                    w, label, b["cpu_per_op_us"], a["cpu_per_op_us"],
+                    "%.3f" % change if change else "", fmt_rate(b, unit[w]), fmt_rate(a, unit[w])))
+        add("")
+    if decode and "before" in decode.get("5.4", {}):
+        add("The decoder alone (one 50-contact page, ms of CPU per decode, medians of interleaved rounds): this "
+            "code, the code before (`--before`), and this code built without the shape cache "
+            "(`-DIC_JSON_NO_SHAPE_CACHE`), which is what the cache earns.")
+        add("")
+        add("| VM | this code | before | without the shape cache | the cache saves |")
+        add("|---|---:|---:|---:|---:|")
+        for vm, label in (("5.4", "Lua 5.4"), ("luajit", "LuaJIT")):
+            d = decode[vm]
+            add("| %s | %.3f ms | %.3f ms | %.3f ms | %.0f%% |" % (
+                label, d["intercom_ms"], d["before"], d["noshapes"], (1 - d["intercom_ms"] / d["noshapes"]) * 100))
+        add("")
     add("")
     add("Total time of this benchmark: %.0f s." % (time.time() - started))
     return "\n".join(lines) + "\n"
@@ -465,6 +535,8 @@ def sdk_version():
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--runs", type=int, default=5)
+    ap.add_argument("--before", metavar="DIR",
+                    help="A/B: also run the code checked out (and built) in DIR, interleaved with this code")
     ap.add_argument("--w5-runs", type=int, default=3)
     ap.add_argument("--startup-runs", type=int, default=11)
     ap.add_argument("--workloads", default=",".join(WORKLOADS))
@@ -478,7 +550,11 @@ def main():
     args = ap.parse_args()
     started = time.time()
     workloads = [w for w in args.workloads.split(",") if w]
-    clients = [c for c in args.clients.split(",") if c]
+    clients = [c for c in args.clients.split(",") if c and not c.endswith("-before")]
+    global BEFORE
+    if args.before:
+        BEFORE = os.path.abspath(args.before)
+        clients += ["lua54-before", "luajit-before"]
 
     os.makedirs(TMP, exist_ok=True)
     deadline = time.time() + args.wait_quiet
@@ -521,12 +597,29 @@ def main():
     page = os.path.join(DATA, "w2", "first.json")
     for build in ("5.4", "luajit"):
         decode[build] = run_lua_script("decode.lua", build, [page, "9"], 1)[0]
+    if BEFORE:
+        # The decoder A/B: this code, the code before and this code without the shape cache, in
+        # alternation (three times each), CPU per decode; the medians.
+        build_variant("noshapes", ["-DIC_JSON_NO_SHAPE_CACHE"])
+        for build in ("5.4", "luajit"):
+            times = {"this": [], "before": [], "noshapes": []}
+            for _ in range(3):
+                times["this"].append(run_lua_script("decode.lua", build, [page, "5"], 1)[0]["intercom_ms"])
+                times["before"].append(run_lua_script("decode.lua", build, [page, "5"], 1, BEFORE)[0]["intercom_ms"])
+                times["noshapes"].append(run_lua_script("decode.lua", build + "-noshapes", [page, "5"], 1)[0]
+                                         ["intercom_ms"])
+            decode[build]["intercom_ms"] = med(times["this"])
+            decode[build]["before"] = med(times["before"])
+            decode[build]["noshapes"] = med(times["noshapes"])
+    headers = {}
+    for build in ("5.4", "luajit"):
+        headers[build] = run_lua_script("headers.lua", build, [], 1)[0]
     startup = {}
     for build in ("5.4", "luajit"):
         startup[build] = med([r["cpu_ms"] for r in run_lua_script("startup.lua", build, [], args.startup_runs)])
 
     h2 = h2_check()
-    text = report(results, samples, decode, startup, h2, args, started)
+    text = report(results, samples, decode, startup, h2, args, started, headers)
     os.makedirs(RESULTS, exist_ok=True)
     with open(os.path.join(RESULTS, "latest.md"), "w") as f:
         f.write(text)

@@ -10,10 +10,12 @@
 # interpreters). Exits non-zero if anything failed or if no test ran.
 #
 # It also installs and starts Prism (the contract mock serving Intercom's own OpenAPI spec, see
-# ../shared/contract/README.md) on a free port and exports INTERCOM_PRISM_URL for spec/e2e/contract_spec.lua,
-# unless the only roots given are spec files other than contract_spec.lua. INTERCOM_PRISM_URL already set
-# in the environment means "use that Prism" (nothing is started). If Prism cannot be installed or started,
-# INTERCOM_PRISM_ERROR says why and the contract spec fails on it (it never skips).
+# ../shared/contract/README.md), one mock per API version in INTERCOM_CONTRACT_VERSIONS (default "2.12 2.16";
+# .ci/run asks for all five), each on a free port, and exports INTERCOM_PRISM_URL_<V> (dots as underscores:
+# INTERCOM_PRISM_URL_2_16) for spec/e2e/contract_spec.lua, and INTERCOM_PRISM_URL for 2.12. Nothing is started
+# when the only roots given are spec files other than contract_spec.lua. A URL already set in the environment
+# means "use that Prism" for its version. If Prism cannot be installed or started, INTERCOM_PRISM_ERROR says
+# why and the contract spec fails on it (it never skips).
 #
 # Hooks for `make check-memory` (tools/check-memory.sh): SPEC_WRAPPER goes before the interpreter (e.g.
 # "valgrind --error-exitcode=99 ..."); SPEC_LUA54 and SPEC_LUAJIT replace "lua5.4 build/5.4" and
@@ -25,12 +27,13 @@ cd "$(dirname "$0")/.." || exit 1
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/intercom-spec.XXXXXX") || exit 1
 server_pid=""
 unset INTERCOM_PRISM_ERROR
-prism_port=""
+prism_ports=()
 prism_sh=../shared/contract/prism.sh
 cleanup() {
-    if [ -n "$prism_port" ]; then
-        INTERCOM_PRISM_RUN_DIR="$tmp" "$prism_sh" stop "$prism_port" >/dev/null 2>&1
-    fi
+    local p
+    for p in "${prism_ports[@]}"; do
+        INTERCOM_PRISM_RUN_DIR="$tmp" "$prism_sh" stop "$p" >/dev/null 2>&1
+    done
     if [ -n "$server_pid" ]; then
         kill "$server_pid" 2>/dev/null
         wait "$server_pid" 2>/dev/null
@@ -76,38 +79,58 @@ for arg in "$@"; do
     if [ -d "$arg" ] || { [ -e "$arg" ] && [ "$(basename "$arg")" = contract_spec.lua ]; }; then need_prism=1; fi
 done
 
-# start_prism: installs Prism (idempotent; npm, output kept in a log shown only on failure), starts it on a
-# free port with its pid file, log and spec copy in $tmp, and exports INTERCOM_PRISM_URL.
-start_prism() {
-    local t0 t1 port prism_url attempt
-    t0=$(date +%s%N)
+# install_prism: installs Prism once (idempotent; npm, output kept in a log shown only on failure).
+install_prism() {
     if ! ../shared/contract/install-prism.sh >"$tmp/prism-install.log" 2>&1; then
         cat "$tmp/prism-install.log" >&2
         export INTERCOM_PRISM_ERROR="installing Prism failed (../shared/contract/install-prism.sh, log above)"
         return 1
     fi
+}
+
+# start_prism V: starts the mock of version V on a free port (its pid file, log and spec copy in $tmp) and
+# exports INTERCOM_PRISM_URL_<V> (and INTERCOM_PRISM_URL for 2.12).
+start_prism() {
+    local version=$1 var t1 port prism_url attempt
+    var="INTERCOM_PRISM_URL_${version//./_}"
     t1=$(date +%s%N)
     # A port free a moment ago can be taken before Prism binds it: try a few.
     for attempt in 1 2 3; do
         port=$("$python" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-        prism_port=$port
-        if prism_url=$(INTERCOM_PRISM_RUN_DIR="$tmp" "$prism_sh" start "$port" 2>"$tmp/prism-start.log"); then
-            export INTERCOM_PRISM_URL="$prism_url"
-            echo "prism: $prism_url (install check $(( (t1 - t0) / 1000000 )) ms," \
-                 "start $(( ($(date +%s%N) - t1) / 1000000 )) ms)"
+        if prism_url=$(INTERCOM_PRISM_VERSION="$version" INTERCOM_PRISM_RUN_DIR="$tmp" "$prism_sh" start "$port" \
+                2>"$tmp/prism-start.log"); then
+            prism_ports+=("$port")
+            export "$var=$prism_url"
+            if [ "$version" = 2.12 ]; then export INTERCOM_PRISM_URL="$prism_url"; fi
+            echo "prism $version: $prism_url (start $(( ($(date +%s%N) - t1) / 1000000 )) ms)"
             return 0
         fi
-        prism_port=""
         grep -q "already in use" "$tmp/prism-start.log" || break
         echo "spec/run.sh: port $port was taken (attempt $attempt), trying another" >&2
     done
     cat "$tmp/prism-start.log" >&2
-    export INTERCOM_PRISM_ERROR="starting Prism failed (../shared/contract/prism.sh start, log above)"
+    export INTERCOM_PRISM_ERROR="${INTERCOM_PRISM_ERROR:+$INTERCOM_PRISM_ERROR; }starting Prism $version failed (../shared/contract/prism.sh start, log above)"
     return 1
 }
 
-if [ "$need_prism" = 1 ] && [ -z "${INTERCOM_PRISM_URL:-}" ]; then
-    if ! start_prism; then
+if [ -n "${INTERCOM_PRISM_URL:-}" ] && [ -z "${INTERCOM_PRISM_URL_2_12:-}" ]; then
+    export INTERCOM_PRISM_URL_2_12="$INTERCOM_PRISM_URL"
+fi
+export INTERCOM_CONTRACT_VERSIONS="${INTERCOM_CONTRACT_VERSIONS:-2.12 2.16}"
+if [ "$need_prism" = 1 ]; then
+    installed=""
+    for version in $INTERCOM_CONTRACT_VERSIONS; do
+        var="INTERCOM_PRISM_URL_${version//./_}"
+        [ -n "${!var:-}" ] && continue
+        if [ -z "$installed" ]; then
+            t0=$(date +%s%N)
+            install_prism || break
+            installed=1
+            echo "prism: install check $(( ($(date +%s%N) - t0) / 1000000 )) ms"
+        fi
+        start_prism "$version" || true
+    done
+    if [ -n "${INTERCOM_PRISM_ERROR:-}" ]; then
         echo "spec/run.sh: $INTERCOM_PRISM_ERROR: the contract specs will fail" >&2
     fi
 fi

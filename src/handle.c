@@ -29,11 +29,17 @@ void ic_handle_close(ic_handle *h)
 int ic_handle_call(lua_State *L, ic_handle *h, lua_CFunction f, int nargs)
 {
     int base = lua_gettop(L) - nargs, failed;   /* the results will start at base + 1 */
+    ic_handle_check(L, h);
     luaL_checkstack(L, 2, h->what);
-    lua_pushcfunction(L, f);
-    lua_insert(L, base + 1);                /* f, h, args... */
+    lua_pushcfunction(L, f);                /* LuaJIT allocates a closure here: a finalizer may run, */
+    lua_insert(L, base + 1);                /* and close the handle, which is still OPEN: closed at once */
     lua_pushlightuserdata(L, h);
-    lua_insert(L, base + 2);
+    lua_insert(L, base + 2);                /* f, h, args... */
+    if (h->state != IC_OPEN) {
+        lua_settop(L, base);
+        luaL_error(L, "%s is closed", h->what);
+    }
+    /* Nothing between here and the call allocates: the handle is BUSY before any Lua code can run. */
     h->state = IC_BUSY;
     failed = lua_pcall(L, nargs + 1, LUA_MULTRET, 0) != 0;
     h->state = IC_OPEN;

@@ -9,10 +9,10 @@
  *   CLOSED  released; every method but close/closed raises ("closed"). close() is idempotent.
  *
  * The rule each handle file keeps: no C buffer of a handle is read after a Lua allocation unless the
- * handle is BUSY. ic_handle_call is how: it runs a lua_CFunction (the part that makes Lua values of the
- * buffers) protected with the handle BUSY, then leaves BUSY (releasing the handle if a close came in
- * meanwhile) and only then passes on an error the function raised (out of memory, or an error of a
- * finalizer on LuaJIT). */
+ * handle is BUSY. ic_handle_call is how: every method that touches the handle's C parts runs inside it,
+ * protected and BUSY from before any Lua code can run until its results are made; it then leaves BUSY
+ * (releasing the handle if a close came in meanwhile) and only then passes on an error the method raised
+ * (misuse, out of memory, or an error of a finalizer on LuaJIT). */
 #ifndef IC_HANDLE_H
 #define IC_HANDLE_H
 
@@ -33,9 +33,12 @@ void ic_handle_init(ic_handle *h, const char *what, void (*release)(ic_handle *h
 void ic_handle_check(lua_State *L, ic_handle *h);
 /* close(), __gc and __close: releases an OPEN handle now, a BUSY one when its operation ends. */
 void ic_handle_close(ic_handle *h);
-/* Calls f(h as a light userdata, the nargs values on top of the stack) protected, with h BUSY; returns
- * f's results (LUA_MULTRET) after leaving BUSY, or raises f's error after leaving BUSY. The handle may
- * be CLOSED afterwards (a finalizer closed it): the caller must check before touching its C parts. */
+/* A method of the handle: raises unless it is OPEN, then calls f(h as a light userdata, the nargs values
+ * on top of the stack) protected, with h BUSY for the whole call, and returns f's results (LUA_MULTRET)
+ * after leaving BUSY, or raises f's error after leaving BUSY (and releasing h if a close came in
+ * meanwhile). f sees its arguments at the same stack indices as the method (1: the handle, as a light
+ * userdata). Everything a method does that can run Lua code (reading the request table, which may have
+ * metamethods; making the result values, whose allocations may run finalizers) goes inside f. */
 int ic_handle_call(lua_State *L, ic_handle *h, lua_CFunction f, int nargs);
 
 #endif

@@ -43,23 +43,13 @@ static ic_session *ic_check_session(lua_State *L)
 
 /* ---- methods ------------------------------------------------------------------------------------- */
 
-/* The outcome of the transfer that just ran, as Lua values: called through ic_handle_call (BUSY). */
-static int ic_session_push(lua_State *L)
+/* perform's work, through ic_handle_call (BUSY throughout): 1 is the session (light userdata), 2 the
+ * request. */
+static int ic_session_perform_busy(lua_State *L)
 {
     ic_session *s = (ic_session *)lua_touserdata(L, 1);
-    return ic_transfer_push(L, &s->t);
-}
-
-/* session:perform{method, url, headers?, body?, timeout?, connect_timeout?, output_file?, once?, decode?} */
-static int ic_session_perform(lua_State *L)
-{
-    ic_session *s = ic_check_session(L);
     ic_conn_opts o;
     int n;
-
-    ic_handle_check(L, &s->h);
-    luaL_checktype(L, 2, LUA_TTABLE);
-    lua_settop(L, 2);
     o.ca_file = s->ca_file;
     o.proxy = s->proxy;
     /* The request's strings stay on the stack above index 2 until the transfer is over, so libcurl can
@@ -68,9 +58,18 @@ static int ic_session_perform(lua_State *L)
     if (n > 0) return n;
     /* No Lua code runs during the transfer: libcurl's callbacks only append to C buffers. */
     ic_transfer_complete(&s->t, curl_easy_perform(s->t.easy));
-    n = ic_handle_call(L, &s->h, ic_session_push, 0);
-    if (s->h.state == IC_OPEN) ic_transfer_cleanup(&s->t);
+    n = ic_transfer_push(L, &s->t);
+    ic_transfer_cleanup(&s->t);
     return n;
+}
+
+/* session:perform{method, url, headers?, body?, timeout?, connect_timeout?, output_file?, once?, decode?} */
+static int ic_session_perform(lua_State *L)
+{
+    ic_session *s = ic_check_session(L);
+    luaL_checktype(L, 2, LUA_TTABLE);
+    lua_settop(L, 2);
+    return ic_handle_call(L, &s->h, ic_session_perform_busy, 1);
 }
 
 static int ic_session_close(lua_State *L)

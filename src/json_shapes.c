@@ -19,6 +19,11 @@ void ic_shapes_register(lua_State *L)
 ic_shapes *ic_shapes_acquire(lua_State *L)
 {
     ic_shapes *sh;
+#ifdef IC_JSON_NO_SHAPE_CACHE
+    /* bench/run.py's A/B build: every decode goes without the cache, to measure what it earns */
+    lua_pushnil(L);
+    return NULL;
+#endif
     lua_pushlightuserdata(L, (void *)&ic_shapes_key);
     lua_rawget(L, LUA_REGISTRYINDEX);
     lua_rawgeti(L, -1, 0);

@@ -149,17 +149,16 @@ static int ic_is_https(const char *url)
 
 /* ---- methods ----------------------------------------------------------------------------------------- */
 
-/* multi:add(req [, opts]) -> id, or nil, kind, message, details when output_file cannot be opened. */
-static int ic_multi_add(lua_State *L)
+/* add's work, through ic_handle_call (BUSY throughout): 1 is the multi (light userdata), 2 the request,
+ * 3 the connection options. */
+static int ic_multi_add_busy(lua_State *L)
 {
-    ic_multi *m = ic_check_open_multi(L);
+    ic_multi *m = (ic_multi *)lua_touserdata(L, 1);
     ic_conn_opts o;
     ic_transfer *t;
     CURLMcode mc;
     int n;
 
-    luaL_checktype(L, 2, LUA_TTABLE);
-    lua_settop(L, 3);
     ic_conn_opts_read(L, 3, &o, "intercom multi");
     if (m->idle == NULL) {
         /* Owned by the idle list from the start: if prepare raises, the pool still holds it. */
@@ -195,6 +194,15 @@ static int ic_multi_add(lua_State *L)
     return 1;
 }
 
+/* multi:add(req [, opts]) -> id, or nil, kind, message, details when output_file cannot be opened. */
+static int ic_multi_add(lua_State *L)
+{
+    ic_multi *m = ic_check_multi(L);
+    luaL_checktype(L, 2, LUA_TTABLE);
+    lua_settop(L, 3);
+    return ic_handle_call(L, &m->h, ic_multi_add_busy, 2);
+}
+
 /* Moves every finished transfer from active to done. C only: never raises. */
 static void ic_multi_collect(ic_multi *m)
 {
@@ -211,12 +219,10 @@ static void ic_multi_collect(ic_multi *m)
     }
 }
 
-/* The list of finished transfers, {id, status, headers, body[, value]} or {id, nil, kind, message,
- * details} each: called through ic_handle_call (BUSY), as it reads the transfers' buffers while it
- * allocates. */
-static int ic_multi_push_done(lua_State *L)
+/* Pushes the list of finished transfers, {id, status, headers, body[, value]} or {id, nil, kind,
+ * message, details} each. It reads the transfers' buffers while it allocates: the multi is BUSY. */
+static void ic_multi_push_done(lua_State *L, ic_multi *m)
 {
-    ic_multi *m = (ic_multi *)lua_touserdata(L, 1);
     ic_transfer *t;
     int i = 0;
     lua_newtable(L);
@@ -229,15 +235,13 @@ static int ic_multi_push_done(lua_State *L)
         for (j = n; j >= 1; j--) lua_rawseti(L, -(j + 1), j + 1);
         lua_rawseti(L, -2, ++i);
     }
-    return 1;
 }
 
-/* multi:perform([timeout_seconds]) -> list of completed transfers (possibly empty).
- * Runs what is ready, then waits for network activity until at least one transfer completes, nothing is
- * running any more, or timeout_seconds (default 0: do not wait) have passed. */
-static int ic_multi_perform(lua_State *L)
+/* perform's work, through ic_handle_call (BUSY throughout): 1 is the multi (light userdata), 2 the
+ * timeout. */
+static int ic_multi_perform_busy(lua_State *L)
 {
-    ic_multi *m = ic_check_open_multi(L);
+    ic_multi *m = (ic_multi *)lua_touserdata(L, 1);
     lua_Number timeout = luaL_optnumber(L, 2, 0);
     double deadline;
     ic_transfer *t;
@@ -266,16 +270,23 @@ static int ic_multi_perform(lua_State *L)
         if (mc != CURLM_OK) luaL_error(L, "intercom multi: %s", curl_multi_strerror(mc));
     }
 
-    ic_handle_call(L, &m->h, ic_multi_push_done, 0);
-    /* The whole list is built: only now do the transfers leave `done` (unless a finalizer closed the
-     * multi meanwhile: then they are gone with it). */
-    if (m->h.state == IC_OPEN) {
-        while ((t = m->done) != NULL) {
-            m->done = t->next;
-            ic_multi_recycle(m, t);
-        }
+    ic_multi_push_done(L, m);
+    /* The whole list is built: only now do the transfers leave `done`. */
+    while ((t = m->done) != NULL) {
+        m->done = t->next;
+        ic_multi_recycle(m, t);
     }
     return 1;
+}
+
+/* multi:perform([timeout_seconds]) -> list of completed transfers (possibly empty).
+ * Runs what is ready, then waits for network activity until at least one transfer completes, nothing is
+ * running any more, or timeout_seconds (default 0: do not wait) have passed. */
+static int ic_multi_perform(lua_State *L)
+{
+    ic_multi *m = ic_check_multi(L);
+    lua_settop(L, 2);
+    return ic_handle_call(L, &m->h, ic_multi_perform_busy, 1);
 }
 
 /* multi:remove(id) -> whether a running or undelivered transfer with that id was dropped. */

@@ -192,18 +192,13 @@ static ic_stream *ic_check_stream(lua_State *L)
     return (ic_stream *)luaL_checkudata(L, 1, IC_STREAM_MT);
 }
 
-static ic_stream *ic_check_open_stream(lua_State *L)
-{
-    ic_stream *s = ic_check_stream(L);
-    ic_handle_check(L, &s->h);
-    return s;
-}
-
-/* status, headers | nil, kind, message, details: called through ic_handle_call (BUSY). */
+/* headers()' work, through ic_handle_call (BUSY throughout): runs the transfer until the head is in,
+ * then status, headers | nil, kind, message, details. */
 static int ic_stream_push_head(lua_State *L)
 {
     ic_stream *s = (ic_stream *)lua_touserdata(L, 1);
     long status = 0;
+    ic_stream_pump(s, 1);
     if (s->state == IC_FAILED) return ic_transfer_push(L, &s->t);
     curl_easy_getinfo(s->t.easy, CURLINFO_RESPONSE_CODE, &status);
     lua_pushinteger(L, (lua_Integer)status);
@@ -211,10 +206,12 @@ static int ic_stream_push_head(lua_State *L)
     return 2;
 }
 
-/* chunk | nil | nil, kind, message, details: called through ic_handle_call (BUSY). */
+/* read()'s work, through ic_handle_call (BUSY throughout): runs the transfer until some body bytes are
+ * there, then chunk | nil | nil, kind, message, details. */
 static int ic_stream_push_chunk(lua_State *L)
 {
     ic_stream *s = (ic_stream *)lua_touserdata(L, 1);
+    if (s->state != IC_FAILED) ic_stream_pump(s, 0);
     if (s->state == IC_FAILED) return ic_transfer_push(L, &s->t);
     if (s->t.body.len == 0) {
         lua_pushnil(L);
@@ -228,18 +225,16 @@ static int ic_stream_push_chunk(lua_State *L)
 /* stream:headers() -> status, headers | nil, kind, message, details */
 static int ic_stream_headers(lua_State *L)
 {
-    ic_stream *s = ic_check_open_stream(L);
+    ic_stream *s = ic_check_stream(L);
     lua_settop(L, 1);
-    ic_stream_pump(s, 1);
     return ic_handle_call(L, &s->h, ic_stream_push_head, 0);
 }
 
 /* stream:read() -> chunk | nil (the end) | nil, kind, message, details */
 static int ic_stream_read(lua_State *L)
 {
-    ic_stream *s = ic_check_open_stream(L);
+    ic_stream *s = ic_check_stream(L);
     lua_settop(L, 1);
-    if (s->state != IC_FAILED) ic_stream_pump(s, 0);
     return ic_handle_call(L, &s->h, ic_stream_push_chunk, 0);
 }
 

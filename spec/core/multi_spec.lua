@@ -41,13 +41,18 @@ for round = 1, 100 do
   local ok, done = pcall(m.perform, m, 5)
   armed, over = false, true
   fin.aggressive(false)
-  assert(ok, tostring(done))
-  assert(#early + #done == 4, "round " .. round .. ": " .. (#early + #done) .. " of 4 transfers delivered")
-  for _, r in ipairs(done) do
-    assert(r[2] == 200 and #r[5].data == 200 and r[5].data[200].id == "c200", "round " .. round .. ": wrong")
+  if not ok then
+    -- a finalizer closed the multi just before perform took it (LuaJIT allocates in a call's entry):
+    -- perform raises "closed", as any call on a closed multi does
+    assert(closed_inside and tostring(done):find("intercom multi is closed", 1, true), tostring(done))
+  else
+    assert(#early + #done == 4, "round " .. round .. ": " .. (#early + #done) .. " of 4 transfers delivered")
+    for _, r in ipairs(done) do
+      assert(r[2] == 200 and #r[5].data == 200 and r[5].data[200].id == "c200", "round " .. round .. ": wrong")
+    end
+    assert(closed_inside == m:closed(), "round " .. round .. ": closed() is wrong")
+    if closed_inside then inside = inside + 1 end
   end
-  assert(closed_inside == m:closed(), "round " .. round .. ": closed() is wrong")
-  if closed_inside then inside = inside + 1 end
   m:close()
   if inside == 3 then break end
 end

@@ -27,16 +27,25 @@ for round = 1, 200 do
   fin.aggressive(true)
   armed = true
   local ok, status, headers = pcall(s.headers, s)
+  local err = not ok and status or nil
   local chunk
-  if ok and not closed_inside then ok, chunk = pcall(s.read, s) end
+  if ok and not closed_inside then
+    ok, chunk = pcall(s.read, s)
+    if not ok then err, chunk = chunk, nil end
+  end
   armed, over = false, true
   fin.aggressive(false)
-  assert(ok, tostring(status))
-  assert(status == 200, "status " .. tostring(status))
-  assert(headers["x-header-60"] == string.rep("v", 40) .. "60", "round " .. round .. ": headers")
-  if chunk then assert(chunk == body:sub(1, #chunk), "round " .. round .. ": chunk") end
-  assert(closed_inside == s:closed(), "round " .. round .. ": closed() is wrong")
-  if closed_inside then inside = inside + 1 end
+  if err then
+    -- a finalizer closed the stream just before a call took it (LuaJIT allocates in a call's entry):
+    -- the call raises "closed", as any call on a closed stream does
+    assert(closed_inside and tostring(err):find("intercom stream is closed", 1, true), tostring(err))
+  else
+    assert(status == 200, "status " .. tostring(status))
+    assert(headers["x-header-60"] == string.rep("v", 40) .. "60", "round " .. round .. ": headers")
+    if chunk then assert(chunk == body:sub(1, #chunk), "round " .. round .. ": chunk") end
+    assert(closed_inside == s:closed(), "round " .. round .. ": closed() is wrong")
+    if closed_inside then inside = inside + 1 end
+  end
   s:close()
   if inside == 3 then break end
 end

@@ -1,34 +1,46 @@
 -- The contract suite: every operation of lua/intercom/operations.lua, called through its Lua method with the
--- arguments of spec/fixtures/contract_calls.lua, against Prism serving Intercom's own OpenAPI 2.12
--- description (../shared/contract/). Prism rejects a request whose path, method, headers, query or body do
--- not match the spec, so a pass means the client sends what the spec demands.
+-- arguments of spec/fixtures/contract_calls.lua, against Prism serving Intercom's own OpenAPI description of
+-- every version it exists in (../shared/contract/). Prism rejects a request whose path, method, headers,
+-- query or body do not match the spec, so a pass means the client sends what the spec demands.
 --
--- spec/run.sh installs and starts Prism and exports INTERCOM_PRISM_URL; when that failed, INTERCOM_PRISM_ERROR
--- says why and this spec fails (it never skips). Run it alone: bash spec/run.sh --tags=contract
+-- spec/run.sh starts one Prism per version of INTERCOM_CONTRACT_VERSIONS (default "2.12 2.16"; CI asks for
+-- all five) and exports INTERCOM_PRISM_URL_<V>; when that failed, INTERCOM_PRISM_ERROR says why and this spec
+-- fails (it never skips). Run it alone: bash spec/run.sh spec/e2e/contract_spec.lua
 
 local intercom = require "intercom"
 local operation_list = require "support.operation_list"
+local operations_list = require "intercom.operations_list"
 local contract = require "support.contract"
 local CALLS = require "fixtures.contract_calls"
 
 local unpack = table.unpack or unpack
-local SPEC_FILE = "../shared/intercom-openapi-2.12.json"
-local PRISM = os.getenv("INTERCOM_PRISM_URL")
-if PRISM == "" then PRISM = nil end
 
--- operationId -> { status = the spec's 2xx code, json = whether that response has a JSON body }
-local function spec_successes()
-  local f = assert(io.open(SPEC_FILE, "rb"))
+local TESTED = {}
+for v in (os.getenv("INTERCOM_CONTRACT_VERSIONS") or "2.12 2.16"):gmatch("%S+") do TESTED[#TESTED + 1] = v end
+
+local function prism_url(version)
+  local url = os.getenv("INTERCOM_PRISM_URL_" .. version:gsub("%.", "_"))
+  if url == "" then url = nil end
+  return url
+end
+
+local function route(method, path) return method:upper() .. " " .. path:gsub("{[^}]+}", "{}") end
+
+-- "METHOD /normalized/{}" -> { status = the spec's 2xx (or 3xx) code, json = whether it has a JSON body,
+-- text = whether it is text/plain }
+local function spec_successes(version)
+  local f = assert(io.open("../shared/intercom-openapi-" .. version .. ".json", "rb"))
   local spec = assert(intercom.json.decode(f:read("a")))
   f:close()
   local out = {}
-  for _, item in pairs(spec.paths) do
+  for path, item in pairs(spec.paths) do
     for method, op in pairs(item) do
-      if type(op) == "table" and op.operationId and method ~= "parameters" then
+      if type(op) == "table" and op.responses and method ~= "parameters" then
         for code, r in pairs(op.responses) do
-          if code:match("^2") then
-            local json = r.content ~= nil and r.content["application/json"] ~= nil
-            out[op.operationId] = { status = tonumber(code), json = json }
+          if code:match("^[23]") then
+            local content = r.content or {}
+            out[route(method, path)] = { status = tonumber(code), json = content["application/json"] ~= nil,
+                                         text = content["text/plain"] ~= nil }
           end
         end
       end
@@ -37,7 +49,19 @@ local function spec_successes()
   return out
 end
 
-local all_operations, resource_of = operation_list.all, operation_list.resource_of
+-- The fixture arguments of an operation for a version: CALLS[key], unless CALLS.from[V'][key] exists for
+-- the newest V' <= version (a body whose schema changed in V').
+local function args_for(key, version)
+  local args = CALLS[key]
+  for _, v in ipairs(operations_list.VERSIONS) do
+    if operations_list.rank(v) > operations_list.rank(version) then break end
+    local override = CALLS.from and CALLS.from[v] and CALLS.from[v][key]
+    if override then args = override end
+  end
+  return args
+end
+
+local resource_of = operation_list.resource_of
 
 -- The default curl transport, with a note of every request it is handed: Prism accepts a request with no
 -- body at all (no requestBody in the spec is `required`) and ignores unknown query parameters, so this is
@@ -75,39 +99,58 @@ local function call(client, rname, mname, args)
   return obj[mname](obj, unpack(args, 1, args.n or #args))
 end
 
-describe("#contract every operation against Intercom's OpenAPI 2.12 served by Prism", function()
-  if not PRISM then
-    it("has a Prism mock to talk to", function()
-      error("no Prism: " .. (os.getenv("INTERCOM_PRISM_ERROR")
-        or "INTERCOM_PRISM_URL is not set; run the specs through `bash spec/run.sh` or `make test`"))
-    end)
-    return
-  end
+local ops = operation_list.all()
 
-  local transport = recording_transport()
-  local client = intercom.new{ base_url = PRISM, token = "test-token", max_retries = 0, transport = transport }
-  local successes = spec_successes()
-  local ops = {}
-  for _, o in ipairs(all_operations()) do
-    if o.op.since == "2.12" then ops[#ops + 1] = o end
-  end
-
-  it("has one fixture call per operation, 118 in all, and none for an unknown operation", function()
+describe("#contract the fixture calls", function()
+  it("has one fixture call per operation, 231 in all, and none for an unknown operation", function()
     local known = {}
     for _, o in ipairs(ops) do
       known[o.key] = true
       assert(CALLS[o.key], "spec/fixtures/contract_calls.lua has no entry for " .. o.key)
     end
     for key in pairs(CALLS) do
-      assert(known[key], "spec/fixtures/contract_calls.lua has an entry for unknown operation " .. key)
+      assert(key == "from" or known[key], "spec/fixtures/contract_calls.lua has an entry for unknown operation "
+        .. key)
     end
-    assert.equal(118, #ops)
+    for v, list in pairs(CALLS.from) do
+      assert(operations_list.rank(v), "CALLS.from: unknown version " .. v)
+      for key in pairs(list) do assert(known[key], "CALLS.from[" .. v .. "]: unknown operation " .. key) end
+    end
+    assert.equal(231, #ops)
   end)
 
+  it("runs against the versions asked for (INTERCOM_CONTRACT_VERSIONS), 2.12 and 2.16 at least", function()
+    local asked = {}
+    for _, v in ipairs(TESTED) do
+      assert(operations_list.rank(v), "INTERCOM_CONTRACT_VERSIONS: unknown version " .. v)
+      asked[v] = true
+    end
+    assert.is_true(asked["2.12"] and asked["2.16"], "INTERCOM_CONTRACT_VERSIONS must include 2.12 and 2.16")
+  end)
+end)
+
+for _, version in ipairs(TESTED) do
+describe("#contract " .. version .. ": every operation of the version against its spec served by Prism", function()
+  local PRISM = prism_url(version)
+  if not PRISM then
+    it("has a Prism mock of " .. version .. " to talk to", function()
+      error("no Prism for " .. version .. ": " .. (os.getenv("INTERCOM_PRISM_ERROR")
+        or "INTERCOM_PRISM_URL_" .. version:gsub("%.", "_") .. " is not set; run the specs through "
+        .. "`bash spec/run.sh` or `make test`"))
+    end)
+    return
+  end
+
+  local transport = recording_transport()
+  local client = intercom.new{ base_url = PRISM, token = "test-token", max_retries = 0, transport = transport,
+                               version = version }
+  local successes = spec_successes(version)
+
   for _, o in ipairs(ops) do
-    it(o.key .. " sends a valid " .. o.op[1] .. " " .. o.op[2], function()
-      local args = assert(CALLS[o.key], "no fixture call")
-      local expected = assert(successes[o.op.id], "operationId " .. o.op.id .. " is not in the spec")
+    if operations_list.available(o.entry, version) then
+    it(version .. " " .. o.key .. " sends a valid " .. o.op[1] .. " " .. o.op[2], function()
+      local args = assert(args_for(o.key, version), "no fixture call")
+      local expected = successes[route(o.op[1], o.op[2])]
       local before = #transport.sent
       local result, err, resp = call(client, o.rname, o.mname, args)
       resp = resp or (err and err.response)
@@ -118,10 +161,11 @@ describe("#contract every operation against Intercom's OpenAPI 2.12 served by Pr
       assert.equal(before + 1, #transport.sent)
       local req = transport.sent[#transport.sent]
       assert.equal(o.op[1], req.method)
+      assert.equal(version, header(req, "intercom-version"))
       local target = req.url:sub(#PRISM + 1)
       local path, query = target:match("^([^?]*)%??(.*)$")
       assert.matches(path_pattern(o.op[2]), path)
-      local nparams = select(2, o.op[2]:gsub("{", ""))
+      local nparams = #o.entry.path_params
       local payload = args[nparams + 1]
       if o.op.body and payload ~= nil then
         assert.equal("application/json", header(req, "content-type"))
@@ -132,20 +176,34 @@ describe("#contract every operation against Intercom's OpenAPI 2.12 served by Pr
       if o.op.params and payload ~= nil then
         for k in pairs(payload) do assert.matches("%f[%w_]" .. k .. "=", query) end
       end
+      if not expected then
+        -- GET /fin_voice/phone_number/{phone_number} documents no success at all, only errors and a
+        -- `default`; Prism answers 200 with the default's example (an error.list), returned as it came.
+        assert.equal(200, resp.status)
+        assert.equal("error.list", result.type)
+        return
+      end
       assert(err == nil, o.key .. ": " .. tostring(err))
       assert.equal(expected.status, resp.status)
-      if expected.json then
+      local paged = o.op.page and not (o.op.single_when and payload and payload[o.op.single_when] ~= nil)
+      if o.op.redirect then
+        assert.equal("string", type(result.location))  -- the documented 302, returned as data
+      elseif expected.text then
+        assert.equal("string", type(result))           -- text/plain
+      elseif expected.json then
         assert.equal("table", type(result))
-        if o.op.page then
+        if paged then
           assert.is_function(result.has_next, o.key .. " should return a Page")
-          -- Where the spec's example has a next page, asking for it must be valid too. Only GET
-          -- /companies/scroll's example has one (a new scroll_param); the search bodies' cursor and
-          -- conversations' starting_after are checked by the fixture calls themselves.
+          -- Where the spec's example has a next page, asking for it must be valid too (GET /companies/scroll's
+          -- example has a new scroll_param; the search bodies' cursor and conversations' starting_after are
+          -- checked by the fixture calls themselves).
           if result:has_next() then
             local nxt, nerr, nresp = result:next_page()
             contract.assert_ok(o.key .. " (next page)", nerr, nresp)
             assert(nxt, o.key .. " (next page): " .. tostring(nerr))
           end
+        else
+          assert(getmetatable(result) ~= require("intercom.pager").Page, o.key .. " should not return a Page")
         end
       elseif o.op.download then
         assert.equal("", result)          -- the spec gives the download no content: Prism sends nothing
@@ -153,10 +211,22 @@ describe("#contract every operation against Intercom's OpenAPI 2.12 served by Pr
         assert.is_true(result)            -- a success without a body
       end
     end)
+    end
   end
+end)
+end
+
+describe("#contract the violation checker", function()
+  local PRISM = prism_url("2.12")
+  if not PRISM then
+    it("has a Prism mock of 2.12 to talk to", function() error("no Prism for 2.12: " .. tostring(
+      os.getenv("INTERCOM_PRISM_ERROR"))) end)
+    return
+  end
+  local client = intercom.new{ base_url = PRISM, token = "test-token", max_retries = 0 }
 
   -- The checker itself must be able to fail, in each form Prism uses.
-  describe("the violation checker", function()
+  describe("in each form Prism uses", function()
     local function violations(...)
       local _, err, resp = ...
       return contract.violations(err, resp), err, resp
