@@ -233,6 +233,29 @@ local function query_params(entry)
   return q
 end
 
+-- The query parameters a pagination style sends itself (resource.lua's PAGING), for the params classes.
+local PAGING = {
+  cursor = { per_page = "integer", starting_after = "string" },
+  page = { page = "integer", per_page = "integer" },
+  scroll = { scroll_param = "string" },
+  next_cursor = { cursor = "string", per_page = "integer" },
+}
+local PAGING_DOC = {
+  per_page = "how many items per page", starting_after = "the cursor of the page to start after",
+  page = "the page number (from 1)", scroll_param = "the scroll to continue (pages.next of the last page)",
+  cursor = "the opaque cursor of the page to fetch (next_cursor of the last page)",
+}
+
+local page_classes = {}   -- item type -> its Page class name
+
+-- The Page class of a paginated operation, typed by its item ("intercom.PageOf.Contact").
+local function page_class(item)
+  if not item:match("^intercom%.[%w]+$") then return "intercom.Page" end
+  local cls = "intercom.PageOf." .. item:match("^intercom%.(.+)$")
+  page_classes[item] = cls
+  return cls
+end
+
 local function resources()
   local out = {
     "---@meta",
@@ -252,6 +275,7 @@ local function resources()
     "---@field output_file? string # stream the body to this file (via FILE.part); the result is a DownloadResult",
     "---@field sink? fun(chunk: string|nil, err: string|nil): any # LTN12 sink: each piece, then nil at the end",
     "---@field progress? fun(received: integer, total: integer|nil) # after each piece; total from Content-Length",
+    "---@field deadline? number # seconds the whole attempt may take (timeout is an idle one for a download)",
     "",
     "---@class intercom.DownloadResult",
     "---@field path? string # output_file",
@@ -299,7 +323,7 @@ local function resources()
         doc[#doc + 1] = "---@param body? " .. (bs and type_of(bs) or "table") .. " # sent as the JSON body"
       elseif op.params then
         local pcls = "intercom.params." .. op.id
-        params_classes[#params_classes + 1] = { cls = pcls, params = query_params(entry), id = op.id }
+        params_classes[#params_classes + 1] = { cls = pcls, params = query_params(entry), id = op.id, op = op }
         payload = "params"
         doc[#doc + 1] = "---@param params? " .. pcls .. " # sent as the query string"
       end
@@ -310,8 +334,12 @@ local function resources()
       local rtype
       if op.download then
         rtype = "string|intercom.DownloadResult"   -- the body; a DownloadResult with output_file or sink
+      elseif op.text then
+        rtype = "string"                           -- text/plain
+      elseif op.redirect then
+        rtype = "intercom.Redirect"                -- the documented 302, never followed
       elseif op.page then
-        rtype = "intercom.Page|" .. (rs and type_of(rs) or "table")
+        rtype = page_class(item_type(rs, op.items)) .. "|" .. (rs and type_of(rs) or "table")
       else
         rtype = rs and type_of(rs) or "table|true"
       end
@@ -339,12 +367,50 @@ local function resources()
   for _, pc in ipairs(params_classes) do
     out[#out + 1] = "--- Query parameters of " .. pc.id
     out[#out + 1] = "---@class " .. pc.cls
-    for _, name in ipairs(sorted_keys(pc.params)) do
-      local p = pc.params[name]
-      local desc = one_line(p.description)
-      local key = is_name(name) and (name .. "?") or ('["' .. name .. '"]')
-      out[#out + 1] = "---@field " .. key .. " " .. type_of(p.schema) .. (desc and (" # " .. desc) or "")
+    local since = {}
+    for _, q in ipairs(pc.op.query or {}) do
+      local name, v = q:match("^([^@]+)@(.+)$")
+      if name then since[name] = v end
     end
+    local fields = {}
+    for name, p in pairs(pc.params) do fields[name] = { type = type_of(p.schema), desc = one_line(p.description) } end
+    -- a form-exploded object (GET /events `filter`) is sent as its properties
+    for _, q in ipairs(pc.op.query or {}) do
+      local name = q:match("^[^@]+")
+      if not fields[name] then fields[name] = { type = "string" } end
+    end
+    for name, t in pairs(PAGING[pc.op.page] or {}) do
+      if not fields[name] then fields[name] = { type = t, desc = PAGING_DOC[name] } end
+    end
+    for name, p in pairs(fields) do
+      if type(pc.params[name]) == "table" and pc.params[name].schema and pc.params[name].schema.type == "object" then
+        fields[name] = nil
+      end
+      if since[name] and fields[name] then
+        fields[name].desc = "(API version " .. since[name] .. " and later) " .. (p.desc or "")
+      end
+    end
+    for _, name in ipairs(sorted_keys(fields)) do
+      local f = fields[name]
+      local key = is_name(name) and (name .. "?") or ('["' .. name .. '"]')
+      out[#out + 1] = "---@field " .. key .. " " .. f.type .. (f.desc and (" # " .. f.desc:gsub("%s+$", "")) or "")
+    end
+    out[#out + 1] = ""
+  end
+
+  out[#out + 1] = "--- The result of an operation whose documented answer is a redirect (calls:show_recording)."
+  out[#out + 1] = "---@class intercom.Redirect"
+  out[#out + 1] = "---@field location string # the Location header: a signed URL (fetch it without the token)"
+  out[#out + 1] = "---@field status integer # 302"
+  out[#out + 1] = ""
+  for _, item in ipairs(sorted_keys(page_classes)) do
+    local cls = page_classes[item]
+    out[#out + 1] = "--- A Page whose items are " .. item .. "."
+    out[#out + 1] = "---@class " .. cls .. ": intercom.Page"
+    out[#out + 1] = "---@field items fun(self: " .. cls .. "): " .. item .. "[]"
+    out[#out + 1] = "---@field each fun(self: " .. cls .. "): fun(): " .. item .. "|nil"
+    out[#out + 1] = "---@field next_page fun(self: " .. cls .. "): " .. cls .. "|nil, intercom.ErrorObject|nil, "
+      .. "intercom.Response|nil"
     out[#out + 1] = ""
   end
 

@@ -176,6 +176,10 @@ describe("#contract " .. version .. ": every operation of the version against it
       if o.op.params and payload ~= nil then
         for k in pairs(payload) do assert.matches("%f[%w_]" .. k .. "=", query) end
       end
+      local opts_arg = args[nparams + ((o.op.body or o.op.params) and 2 or 1)]
+      if type(opts_arg) == "table" and opts_arg.query then     -- e.g. a body operation's query parameters
+        for k in pairs(opts_arg.query) do assert.matches("%f[%w_]" .. k .. "=", query) end
+      end
       if not expected then
         -- GET /fin_voice/phone_number/{phone_number} documents no success at all, only errors and a
         -- `default`; Prism answers 200 with the default's example (an error.list), returned as it came.
@@ -295,6 +299,22 @@ describe("#contract the violation checker", function()
     it("reports a request that never got an answer", function()
       local found = violations(nil, { kind = "network", message = "connection refused" }, nil)
       assert.is_true(mentions(found, "no HTTP response"))
+    end)
+
+    it("agrees with intercom.query.validate on the version rule: a group mixing groups and filters passes "
+      .. "2.12's spec and breaks 2.16's", function()
+      local q = intercom.query
+      local mixed = q.all(q.eq("role", "user"), q.any(q.eq("name", "a"), q.eq("name", "b")))
+      -- client:request sends it unchecked (contacts:search would raise for 2.16 before sending)
+      local _, err, resp = client:request("POST", "/contacts/search", { body = { query = mixed } })
+      assert.same({}, contract.violations(err, resp))
+      local url16 = prism_url("2.16")
+      assert(url16, "no Prism for 2.16")
+      local c16 = intercom.new{ base_url = url16, token = "test-token", max_retries = 0, version = "2.16" }
+      local found = violations(c16:request("POST", "/contacts/search", { body = { query = mixed } }))
+      assert.is_true(#found > 0, "2.16's spec accepted a mixed group")
+      assert.has_error(function() q.validate(mixed, "2.16") end)
+      assert.is_true(q.validate(mixed, "2.12"))
     end)
 
     it("ignores violations located in the response (bugs in the spec's own examples)", function()

@@ -15,6 +15,7 @@
 ---@field output_file? string # stream the body to this file (via FILE.part); the result is a DownloadResult
 ---@field sink? fun(chunk: string|nil, err: string|nil): any # LTN12 sink: each piece, then nil at the end
 ---@field progress? fun(received: integer, total: integer|nil) # after each piece; total from Content-Length
+---@field deadline? number # seconds the whole attempt may take (timeout is an idle one for a download)
 
 ---@class intercom.DownloadResult
 ---@field path? string # output_file
@@ -23,6 +24,8 @@
 
 --- Query parameters of ListAttachedContacts
 ---@class intercom.params.ListAttachedContacts
+---@field page? integer # the page number (from 1)
+---@field per_page? integer # how many items per page
 
 --- Query parameters of ListContactMergeHistory
 ---@class intercom.params.ListContactMergeHistory
@@ -32,7 +35,9 @@
 
 --- Query parameters of ListContacts
 ---@class intercom.params.ListContacts
----@field include_merge_history? boolean # Pass `true` to include a `merge_history` array on each contact in the response. Only returned for contacts...
+---@field include_merge_history? boolean # (API version 2.16 and later) Pass `true` to include a `merge_history` array on each contact in the response. Only returned for contacts...
+---@field per_page? integer # how many items per page
+---@field starting_after? string # the cursor of the page to start after
 
 --- Query parameters of RetrieveDataConnector
 ---@class intercom.params.RetrieveDataConnector
@@ -44,11 +49,11 @@
 
 --- Query parameters of ShowContactByExternalId
 ---@class intercom.params.ShowContactByExternalId
----@field include_merge_history? boolean # Pass `true` to include the contact's merge history in the response. Only returned for contacts with a...
+---@field include_merge_history? boolean # (API version 2.16 and later) Pass `true` to include the contact's merge history in the response. Only returned for contacts with a...
 
 --- Query parameters of deleteConversation
 ---@class intercom.params.deleteConversation
----@field retain_metrics? boolean # If true (default), deletes the conversation while retaining reporting data. If false, deletes the...
+---@field retain_metrics? boolean # (API version 2.16 and later) If true (default), deletes the conversation while retaining reporting data. If false, deletes the...
 
 --- Query parameters of deleteCustomObjectInstancesById
 ---@class intercom.params.deleteCustomObjectInstancesById
@@ -82,14 +87,18 @@
 
 --- Query parameters of lisDataEvents
 ---@class intercom.params.lisDataEvents
----@field filter? table
+---@field email? string
+---@field intercom_user_id? string
 ---@field summary? boolean # summary flag
 ---@field type? string # The value must be user
+---@field user_id? string
 
 --- Query parameters of listActivityLogs
 ---@class intercom.params.listActivityLogs
 ---@field created_at_after? string # The start date that you request data for. It must be formatted as a UNIX timestamp.
 ---@field created_at_before? string # The end date that you request data for. It must be formatted as a UNIX timestamp.
+---@field per_page? integer # how many items per page
+---@field starting_after? string # the cursor of the page to start after
 
 --- Query parameters of listAdmins
 ---@class intercom.params.listAdmins
@@ -97,6 +106,8 @@
 
 --- Query parameters of listAllCollections
 ---@class intercom.params.listAllCollections
+---@field page? integer # the page number (from 1)
+---@field per_page? integer # how many items per page
 
 --- Query parameters of listAllCompanies
 ---@class intercom.params.listAllCompanies
@@ -112,6 +123,8 @@
 
 --- Query parameters of listArticles
 ---@class intercom.params.listArticles
+---@field page? integer # the page number (from 1)
+---@field per_page? integer # how many items per page
 
 --- Query parameters of listAudiences
 ---@class intercom.params.listAudiences
@@ -125,12 +138,18 @@
 
 --- Query parameters of listCompaniesForAContact
 ---@class intercom.params.listCompaniesForAContact
+---@field page? integer # the page number (from 1)
+---@field per_page? integer # how many items per page
 
 --- Query parameters of listCompanyNotes
 ---@class intercom.params.listCompanyNotes
+---@field page? integer # the page number (from 1)
+---@field per_page? integer # how many items per page
 
 --- Query parameters of listContentImportSources
 ---@class intercom.params.listContentImportSources
+---@field page? integer # the page number (from 1)
+---@field per_page? integer # how many items per page
 
 --- Query parameters of listContentSnippets
 ---@class intercom.params.listContentSnippets
@@ -149,10 +168,10 @@
 --- Query parameters of listCustomObjectInstances
 ---@class intercom.params.listCustomObjectInstances
 ---@field external_id? string # Return the single instance with this external ID. When provided, the response is a single object rather...
----@field page? integer # Page number of results to fetch.
----@field per_page? integer # Number of results per page. Maximum 150.
----@field references_contact_id? string # Return instances associated with the given contact ID.
----@field references_conversation_id? string # Return instances associated with the given conversation ID.
+---@field page? integer # (API version 2.16 and later) Page number of results to fetch.
+---@field per_page? integer # (API version 2.16 and later) Number of results per page. Maximum 150.
+---@field references_contact_id? string # (API version 2.16 and later) Return instances associated with the given contact ID.
+---@field references_conversation_id? string # (API version 2.16 and later) Return instances associated with the given conversation ID.
 
 --- Query parameters of listDataConnectorExecutionResults
 ---@class intercom.params.listDataConnectorExecutionResults
@@ -177,6 +196,8 @@
 
 --- Query parameters of listExternalPages
 ---@class intercom.params.listExternalPages
+---@field page? integer # the page number (from 1)
+---@field per_page? integer # how many items per page
 
 --- Query parameters of listHelpCenterRedirects
 ---@class intercom.params.listHelpCenterRedirects
@@ -185,9 +206,13 @@
 
 --- Query parameters of listInternalArticles
 ---@class intercom.params.listInternalArticles
+---@field page? integer # the page number (from 1)
+---@field per_page? integer # how many items per page
 
 --- Query parameters of listLiveNewsfeedItems
 ---@class intercom.params.listLiveNewsfeedItems
+---@field page? integer # the page number (from 1)
+---@field per_page? integer # how many items per page
 
 --- Query parameters of listMacros
 ---@class intercom.params.listMacros
@@ -197,16 +222,24 @@
 
 --- Query parameters of listNewsItems
 ---@class intercom.params.listNewsItems
+---@field page? integer # the page number (from 1)
+---@field per_page? integer # how many items per page
 
 --- Query parameters of listNewsfeeds
 ---@class intercom.params.listNewsfeeds
+---@field page? integer # the page number (from 1)
+---@field per_page? integer # how many items per page
 
 --- Query parameters of listNotes
 ---@class intercom.params.listNotes
+---@field page? integer # the page number (from 1)
+---@field per_page? integer # how many items per page
 
 --- Query parameters of listSegments
 ---@class intercom.params.listSegments
 ---@field include_count? boolean # It includes the count of contacts that belong to each segment.
+---@field page? integer # the page number (from 1)
+---@field per_page? integer # how many items per page
 
 --- Query parameters of listSideConversations
 ---@class intercom.params.listSideConversations
@@ -229,7 +262,7 @@
 --- Query parameters of retrieveConversation
 ---@class intercom.params.retrieveConversation
 ---@field display_as? string # Set to plaintext to retrieve conversation messages in plain text. This affects both the body and subject...
----@field include_translations? boolean # If set to true, conversation parts will be translated to the detected language of the conversation.
+---@field include_translations? boolean # (API version 2.14 and later) If set to true, conversation parts will be translated to the detected language of the conversation.
 
 --- Query parameters of retrieveVisitorWithUserId
 ---@class intercom.params.retrieveVisitorWithUserId
@@ -243,6 +276,8 @@
 ---@class intercom.params.searchArticles
 ---@field help_center_id? integer # The ID of the Help Center to search in.
 ---@field highlight? boolean # Return a highlighted version of the matching content within your articles. Refer to the response schema...
+---@field page? integer # the page number (from 1)
+---@field per_page? integer # how many items per page
 ---@field phrase? string # The phrase within your articles to search for.
 ---@field state? string # The state of the Articles returned. One of `published`, `draft` or `all`.
 
@@ -272,6 +307,163 @@
 --- Query parameters of searchInternalArticles
 ---@class intercom.params.searchInternalArticles
 ---@field folder_id? string # The ID of the folder to search in.
+---@field page? integer # the page number (from 1)
+---@field per_page? integer # how many items per page
+
+--- The result of an operation whose documented answer is a redirect (calls:show_recording).
+---@class intercom.Redirect
+---@field location string # the Location header: a signed URL (fetch it without the token)
+---@field status integer # 302
+
+--- A Page whose items are intercom.ActivityLog.
+---@class intercom.PageOf.ActivityLog: intercom.Page
+---@field items fun(self: intercom.PageOf.ActivityLog): intercom.ActivityLog[]
+---@field each fun(self: intercom.PageOf.ActivityLog): fun(): intercom.ActivityLog|nil
+---@field next_page fun(self: intercom.PageOf.ActivityLog): intercom.PageOf.ActivityLog|nil, intercom.ErrorObject|nil, intercom.Response|nil
+
+--- A Page whose items are intercom.ArticleListItem.
+---@class intercom.PageOf.ArticleListItem: intercom.Page
+---@field items fun(self: intercom.PageOf.ArticleListItem): intercom.ArticleListItem[]
+---@field each fun(self: intercom.PageOf.ArticleListItem): fun(): intercom.ArticleListItem|nil
+---@field next_page fun(self: intercom.PageOf.ArticleListItem): intercom.PageOf.ArticleListItem|nil, intercom.ErrorObject|nil, intercom.Response|nil
+
+--- A Page whose items are intercom.ArticleVersionSummary.
+---@class intercom.PageOf.ArticleVersionSummary: intercom.Page
+---@field items fun(self: intercom.PageOf.ArticleVersionSummary): intercom.ArticleVersionSummary[]
+---@field each fun(self: intercom.PageOf.ArticleVersionSummary): fun(): intercom.ArticleVersionSummary|nil
+---@field next_page fun(self: intercom.PageOf.ArticleVersionSummary): intercom.PageOf.ArticleVersionSummary|nil, intercom.ErrorObject|nil, intercom.Response|nil
+
+--- A Page whose items are intercom.Audience.
+---@class intercom.PageOf.Audience: intercom.Page
+---@field items fun(self: intercom.PageOf.Audience): intercom.Audience[]
+---@field each fun(self: intercom.PageOf.Audience): fun(): intercom.Audience|nil
+---@field next_page fun(self: intercom.PageOf.Audience): intercom.PageOf.Audience|nil, intercom.ErrorObject|nil, intercom.Response|nil
+
+--- A Page whose items are intercom.Call.
+---@class intercom.PageOf.Call: intercom.Page
+---@field items fun(self: intercom.PageOf.Call): intercom.Call[]
+---@field each fun(self: intercom.PageOf.Call): fun(): intercom.Call|nil
+---@field next_page fun(self: intercom.PageOf.Call): intercom.PageOf.Call|nil, intercom.ErrorObject|nil, intercom.Response|nil
+
+--- A Page whose items are intercom.Collection.
+---@class intercom.PageOf.Collection: intercom.Page
+---@field items fun(self: intercom.PageOf.Collection): intercom.Collection[]
+---@field each fun(self: intercom.PageOf.Collection): fun(): intercom.Collection|nil
+---@field next_page fun(self: intercom.PageOf.Collection): intercom.PageOf.Collection|nil, intercom.ErrorObject|nil, intercom.Response|nil
+
+--- A Page whose items are intercom.Company.
+---@class intercom.PageOf.Company: intercom.Page
+---@field items fun(self: intercom.PageOf.Company): intercom.Company[]
+---@field each fun(self: intercom.PageOf.Company): fun(): intercom.Company|nil
+---@field next_page fun(self: intercom.PageOf.Company): intercom.PageOf.Company|nil, intercom.ErrorObject|nil, intercom.Response|nil
+
+--- A Page whose items are intercom.Contact.
+---@class intercom.PageOf.Contact: intercom.Page
+---@field items fun(self: intercom.PageOf.Contact): intercom.Contact[]
+---@field each fun(self: intercom.PageOf.Contact): fun(): intercom.Contact|nil
+---@field next_page fun(self: intercom.PageOf.Contact): intercom.PageOf.Contact|nil, intercom.ErrorObject|nil, intercom.Response|nil
+
+--- A Page whose items are intercom.ContentImportSource.
+---@class intercom.PageOf.ContentImportSource: intercom.Page
+---@field items fun(self: intercom.PageOf.ContentImportSource): intercom.ContentImportSource[]
+---@field each fun(self: intercom.PageOf.ContentImportSource): fun(): intercom.ContentImportSource|nil
+---@field next_page fun(self: intercom.PageOf.ContentImportSource): intercom.PageOf.ContentImportSource|nil, intercom.ErrorObject|nil, intercom.Response|nil
+
+--- A Page whose items are intercom.ContentSearchResult.
+---@class intercom.PageOf.ContentSearchResult: intercom.Page
+---@field items fun(self: intercom.PageOf.ContentSearchResult): intercom.ContentSearchResult[]
+---@field each fun(self: intercom.PageOf.ContentSearchResult): fun(): intercom.ContentSearchResult|nil
+---@field next_page fun(self: intercom.PageOf.ContentSearchResult): intercom.PageOf.ContentSearchResult|nil, intercom.ErrorObject|nil, intercom.Response|nil
+
+--- A Page whose items are intercom.ContentSnippet.
+---@class intercom.PageOf.ContentSnippet: intercom.Page
+---@field items fun(self: intercom.PageOf.ContentSnippet): intercom.ContentSnippet[]
+---@field each fun(self: intercom.PageOf.ContentSnippet): fun(): intercom.ContentSnippet|nil
+---@field next_page fun(self: intercom.PageOf.ContentSnippet): intercom.PageOf.ContentSnippet|nil, intercom.ErrorObject|nil, intercom.Response|nil
+
+--- A Page whose items are intercom.ConversationListItem.
+---@class intercom.PageOf.ConversationListItem: intercom.Page
+---@field items fun(self: intercom.PageOf.ConversationListItem): intercom.ConversationListItem[]
+---@field each fun(self: intercom.PageOf.ConversationListItem): fun(): intercom.ConversationListItem|nil
+---@field next_page fun(self: intercom.PageOf.ConversationListItem): intercom.PageOf.ConversationListItem|nil, intercom.ErrorObject|nil, intercom.Response|nil
+
+--- A Page whose items are intercom.CustomObjectInstance.
+---@class intercom.PageOf.CustomObjectInstance: intercom.Page
+---@field items fun(self: intercom.PageOf.CustomObjectInstance): intercom.CustomObjectInstance[]
+---@field each fun(self: intercom.PageOf.CustomObjectInstance): fun(): intercom.CustomObjectInstance|nil
+---@field next_page fun(self: intercom.PageOf.CustomObjectInstance): intercom.PageOf.CustomObjectInstance|nil, intercom.ErrorObject|nil, intercom.Response|nil
+
+--- A Page whose items are intercom.DataConnector.
+---@class intercom.PageOf.DataConnector: intercom.Page
+---@field items fun(self: intercom.PageOf.DataConnector): intercom.DataConnector[]
+---@field each fun(self: intercom.PageOf.DataConnector): fun(): intercom.DataConnector|nil
+---@field next_page fun(self: intercom.PageOf.DataConnector): intercom.PageOf.DataConnector|nil, intercom.ErrorObject|nil, intercom.Response|nil
+
+--- A Page whose items are intercom.DataConnectorExecutionResult.
+---@class intercom.PageOf.DataConnectorExecutionResult: intercom.Page
+---@field items fun(self: intercom.PageOf.DataConnectorExecutionResult): intercom.DataConnectorExecutionResult[]
+---@field each fun(self: intercom.PageOf.DataConnectorExecutionResult): fun(): intercom.DataConnectorExecutionResult|nil
+---@field next_page fun(self: intercom.PageOf.DataConnectorExecutionResult): intercom.PageOf.DataConnectorExecutionResult|nil, intercom.ErrorObject|nil, intercom.Response|nil
+
+--- A Page whose items are intercom.DeletedConversationItem.
+---@class intercom.PageOf.DeletedConversationItem: intercom.Page
+---@field items fun(self: intercom.PageOf.DeletedConversationItem): intercom.DeletedConversationItem[]
+---@field each fun(self: intercom.PageOf.DeletedConversationItem): fun(): intercom.DeletedConversationItem|nil
+---@field next_page fun(self: intercom.PageOf.DeletedConversationItem): intercom.PageOf.DeletedConversationItem|nil, intercom.ErrorObject|nil, intercom.Response|nil
+
+--- A Page whose items are intercom.ExternalPage.
+---@class intercom.PageOf.ExternalPage: intercom.Page
+---@field items fun(self: intercom.PageOf.ExternalPage): intercom.ExternalPage[]
+---@field each fun(self: intercom.PageOf.ExternalPage): fun(): intercom.ExternalPage|nil
+---@field next_page fun(self: intercom.PageOf.ExternalPage): intercom.PageOf.ExternalPage|nil, intercom.ErrorObject|nil, intercom.Response|nil
+
+--- A Page whose items are intercom.HelpCenterRedirect.
+---@class intercom.PageOf.HelpCenterRedirect: intercom.Page
+---@field items fun(self: intercom.PageOf.HelpCenterRedirect): intercom.HelpCenterRedirect[]
+---@field each fun(self: intercom.PageOf.HelpCenterRedirect): fun(): intercom.HelpCenterRedirect|nil
+---@field next_page fun(self: intercom.PageOf.HelpCenterRedirect): intercom.PageOf.HelpCenterRedirect|nil, intercom.ErrorObject|nil, intercom.Response|nil
+
+--- A Page whose items are intercom.InternalArticleListItem.
+---@class intercom.PageOf.InternalArticleListItem: intercom.Page
+---@field items fun(self: intercom.PageOf.InternalArticleListItem): intercom.InternalArticleListItem[]
+---@field each fun(self: intercom.PageOf.InternalArticleListItem): fun(): intercom.InternalArticleListItem|nil
+---@field next_page fun(self: intercom.PageOf.InternalArticleListItem): intercom.PageOf.InternalArticleListItem|nil, intercom.ErrorObject|nil, intercom.Response|nil
+
+--- A Page whose items are intercom.Macro.
+---@class intercom.PageOf.Macro: intercom.Page
+---@field items fun(self: intercom.PageOf.Macro): intercom.Macro[]
+---@field each fun(self: intercom.PageOf.Macro): fun(): intercom.Macro|nil
+---@field next_page fun(self: intercom.PageOf.Macro): intercom.PageOf.Macro|nil, intercom.ErrorObject|nil, intercom.Response|nil
+
+--- A Page whose items are intercom.MergeHistoryItem.
+---@class intercom.PageOf.MergeHistoryItem: intercom.Page
+---@field items fun(self: intercom.PageOf.MergeHistoryItem): intercom.MergeHistoryItem[]
+---@field each fun(self: intercom.PageOf.MergeHistoryItem): fun(): intercom.MergeHistoryItem|nil
+---@field next_page fun(self: intercom.PageOf.MergeHistoryItem): intercom.PageOf.MergeHistoryItem|nil, intercom.ErrorObject|nil, intercom.Response|nil
+
+--- A Page whose items are intercom.Note.
+---@class intercom.PageOf.Note: intercom.Page
+---@field items fun(self: intercom.PageOf.Note): intercom.Note[]
+---@field each fun(self: intercom.PageOf.Note): fun(): intercom.Note|nil
+---@field next_page fun(self: intercom.PageOf.Note): intercom.PageOf.Note|nil, intercom.ErrorObject|nil, intercom.Response|nil
+
+--- A Page whose items are intercom.Segment.
+---@class intercom.PageOf.Segment: intercom.Page
+---@field items fun(self: intercom.PageOf.Segment): intercom.Segment[]
+---@field each fun(self: intercom.PageOf.Segment): fun(): intercom.Segment|nil
+---@field next_page fun(self: intercom.PageOf.Segment): intercom.PageOf.Segment|nil, intercom.ErrorObject|nil, intercom.Response|nil
+
+--- A Page whose items are intercom.SideConversationSummary.
+---@class intercom.PageOf.SideConversationSummary: intercom.Page
+---@field items fun(self: intercom.PageOf.SideConversationSummary): intercom.SideConversationSummary[]
+---@field each fun(self: intercom.PageOf.SideConversationSummary): fun(): intercom.SideConversationSummary|nil
+---@field next_page fun(self: intercom.PageOf.SideConversationSummary): intercom.PageOf.SideConversationSummary|nil, intercom.ErrorObject|nil, intercom.Response|nil
+
+--- A Page whose items are intercom.Ticket.
+---@class intercom.PageOf.Ticket: intercom.Page
+---@field items fun(self: intercom.PageOf.Ticket): intercom.Ticket[]
+---@field each fun(self: intercom.PageOf.Ticket): fun(): intercom.Ticket|nil
+---@field next_page fun(self: intercom.PageOf.Ticket): intercom.PageOf.Ticket|nil, intercom.ErrorObject|nil, intercom.Response|nil
 
 --- The resources of a client: `client.contacts`, `client.news.items`, ...
 ---@class intercom.Resources
@@ -373,7 +565,7 @@ function AdminsResource:list_activity_log_event_types(opts) end
 --- List all activity logs: GET /admins/activity_logs (listActivityLogs; API version 2.12 and later)
 ---@param params? intercom.params.listActivityLogs # sent as the query string
 ---@param opts? intercom.RequestOpts
----@return intercom.Page|intercom.ActivityLogList|nil result
+---@return intercom.PageOf.ActivityLog|intercom.ActivityLogList|nil result
 ---@return intercom.ErrorObject|nil err
 ---@return intercom.Response|nil response
 function AdminsResource:list_all_activity_logs(params, opts) end
@@ -387,7 +579,7 @@ function AdminsResource:list_all_activity_logs_each(params, opts) end
 --- Search activity logs: POST /admins/activity_logs/search (searchActivityLogs; API version 2.16 and later)
 ---@param body? table # sent as the JSON body
 ---@param opts? intercom.RequestOpts
----@return intercom.Page|intercom.ActivityLogList|nil result
+---@return intercom.PageOf.ActivityLog|intercom.ActivityLogList|nil result
 ---@return intercom.ErrorObject|nil err
 ---@return intercom.Response|nil response
 function AdminsResource:search_activity_logs(body, opts) end
@@ -452,7 +644,7 @@ function AiContentResource:get_external_page(id, opts) end
 --- List content import sources: GET /ai/content_import_sources (listContentImportSources; API version 2.12 and later)
 ---@param params? intercom.params.listContentImportSources # sent as the query string
 ---@param opts? intercom.RequestOpts
----@return intercom.Page|intercom.ContentImportSourcesList|nil result
+---@return intercom.PageOf.ContentImportSource|intercom.ContentImportSourcesList|nil result
 ---@return intercom.ErrorObject|nil err
 ---@return intercom.Response|nil response
 function AiContentResource:list_content_import_sources(params, opts) end
@@ -466,7 +658,7 @@ function AiContentResource:list_content_import_sources_each(params, opts) end
 --- List external pages: GET /ai/external_pages (listExternalPages; API version 2.12 and later)
 ---@param params? intercom.params.listExternalPages # sent as the query string
 ---@param opts? intercom.RequestOpts
----@return intercom.Page|intercom.ExternalPagesList|nil result
+---@return intercom.PageOf.ExternalPage|intercom.ExternalPagesList|nil result
 ---@return intercom.ErrorObject|nil err
 ---@return intercom.Response|nil response
 function AiContentResource:list_external_pages(params, opts) end
@@ -543,7 +735,7 @@ function ArticlesResource:find_version(article_id, id, params, opts) end
 --- List all articles: GET /articles (listArticles; API version 2.12 and later)
 ---@param params? intercom.params.listArticles # sent as the query string
 ---@param opts? intercom.RequestOpts
----@return intercom.Page|intercom.ArticleList|nil result
+---@return intercom.PageOf.ArticleListItem|intercom.ArticleList|nil result
 ---@return intercom.ErrorObject|nil err
 ---@return intercom.Response|nil response
 function ArticlesResource:list(params, opts) end
@@ -558,7 +750,7 @@ function ArticlesResource:each(params, opts) end
 ---@param article_id string|integer
 ---@param params? intercom.params.listArticleVersions # sent as the query string
 ---@param opts? intercom.RequestOpts
----@return intercom.Page|intercom.ArticleVersionList|nil result
+---@return intercom.PageOf.ArticleVersionSummary|intercom.ArticleVersionList|nil result
 ---@return intercom.ErrorObject|nil err
 ---@return intercom.Response|nil response
 function ArticlesResource:list_versions(article_id, params, opts) end
@@ -641,7 +833,7 @@ function AudiencesResource:find(id, opts) end
 --- List all audiences: GET /audiences (listAudiences; API version 2.16 and later)
 ---@param params? intercom.params.listAudiences # sent as the query string
 ---@param opts? intercom.RequestOpts
----@return intercom.Page|intercom.AudienceList|nil result
+---@return intercom.PageOf.Audience|intercom.AudienceList|nil result
 ---@return intercom.ErrorObject|nil err
 ---@return intercom.Response|nil response
 function AudiencesResource:list(params, opts) end
@@ -755,7 +947,7 @@ function CallsResource:find(call_id, opts) end
 --- List all calls: GET /calls (listCalls; API version 2.14 and later)
 ---@param params? intercom.params.listCalls # sent as the query string
 ---@param opts? intercom.RequestOpts
----@return intercom.Page|intercom.CallList|nil result
+---@return intercom.PageOf.Call|intercom.CallList|nil result
 ---@return intercom.ErrorObject|nil err
 ---@return intercom.Response|nil response
 function CallsResource:list(params, opts) end
@@ -785,7 +977,7 @@ function CallsResource:register_fin_voice(body, opts) end
 --- Get call recording by call id: GET /calls/{call_id}/recording (showCallRecording; API version 2.14 and later)
 ---@param call_id string|integer
 ---@param opts? intercom.RequestOpts
----@return table|true|nil result
+---@return intercom.Redirect|nil result
 ---@return intercom.ErrorObject|nil err
 ---@return intercom.Response|nil response
 function CallsResource:show_recording(call_id, opts) end
@@ -793,7 +985,7 @@ function CallsResource:show_recording(call_id, opts) end
 --- Get call transcript by call id: GET /calls/{call_id}/transcript (showCallTranscript; API version 2.14 and later)
 ---@param call_id string|integer
 ---@param opts? intercom.RequestOpts
----@return table|true|nil result
+---@return string|nil result
 ---@return intercom.ErrorObject|nil err
 ---@return intercom.Response|nil response
 function CallsResource:show_transcript(call_id, opts) end
@@ -828,7 +1020,7 @@ function CollectionsResource:find(id, opts) end
 --- List all collections: GET /help_center/collections (listAllCollections; API version 2.12 and later)
 ---@param params? intercom.params.listAllCollections # sent as the query string
 ---@param opts? intercom.RequestOpts
----@return intercom.Page|intercom.CollectionList|nil result
+---@return intercom.PageOf.Collection|intercom.CollectionList|nil result
 ---@return intercom.ErrorObject|nil err
 ---@return intercom.Response|nil response
 function CollectionsResource:list(params, opts) end
@@ -896,7 +1088,7 @@ function CompaniesResource:find(id, opts) end
 --- List all companies: POST /companies/list (listAllCompanies; API version 2.12 and later)
 ---@param params? intercom.params.listAllCompanies # sent as the query string
 ---@param opts? intercom.RequestOpts
----@return intercom.Page|intercom.CompanyList|nil result
+---@return intercom.PageOf.Company|intercom.CompanyList|nil result
 ---@return intercom.ErrorObject|nil err
 ---@return intercom.Response|nil response
 function CompaniesResource:list(params, opts) end
@@ -911,7 +1103,7 @@ function CompaniesResource:each(params, opts) end
 ---@param id string|integer
 ---@param params? intercom.params.ListAttachedContacts # sent as the query string
 ---@param opts? intercom.RequestOpts
----@return intercom.Page|intercom.CompanyAttachedContacts|nil result
+---@return intercom.PageOf.Contact|intercom.CompanyAttachedContacts|nil result
 ---@return intercom.ErrorObject|nil err
 ---@return intercom.Response|nil response
 function CompaniesResource:list_attached_contacts(id, params, opts) end
@@ -934,7 +1126,7 @@ function CompaniesResource:list_attached_segments(id, opts) end
 --- Retrieve companies: GET /companies (retrieveCompany; API version 2.12 and later)
 ---@param params? intercom.params.retrieveCompany # sent as the query string
 ---@param opts? intercom.RequestOpts
----@return intercom.Page|intercom.CompanyList|nil result
+---@return intercom.PageOf.Company|intercom.CompanyList|nil result
 ---@return intercom.ErrorObject|nil err
 ---@return intercom.Response|nil response
 function CompaniesResource:retrieve(params, opts) end
@@ -948,7 +1140,7 @@ function CompaniesResource:retrieve_each(params, opts) end
 --- Scroll over all companies: GET /companies/scroll (scrollOverAllCompanies; API version 2.12 and later)
 ---@param params? intercom.params.scrollOverAllCompanies # sent as the query string
 ---@param opts? intercom.RequestOpts
----@return intercom.Page|intercom.CompanyScroll|nil result
+---@return intercom.PageOf.Company|intercom.CompanyScroll|nil result
 ---@return intercom.ErrorObject|nil err
 ---@return intercom.Response|nil response
 function CompaniesResource:scroll(params, opts) end
@@ -1032,7 +1224,7 @@ function ContactsResource:find(id, opts) end
 --- List all contacts: GET /contacts (ListContacts; API version 2.12 and later)
 ---@param params? intercom.params.ListContacts # sent as the query string
 ---@param opts? intercom.RequestOpts
----@return intercom.Page|intercom.ContactList|nil result
+---@return intercom.PageOf.Contact|intercom.ContactList|nil result
 ---@return intercom.ErrorObject|nil err
 ---@return intercom.Response|nil response
 function ContactsResource:list(params, opts) end
@@ -1047,7 +1239,7 @@ function ContactsResource:each(params, opts) end
 ---@param id string|integer
 ---@param params? intercom.params.listCompaniesForAContact # sent as the query string
 ---@param opts? intercom.RequestOpts
----@return intercom.Page|intercom.ContactAttachedCompanies|nil result
+---@return intercom.PageOf.Company|intercom.ContactAttachedCompanies|nil result
 ---@return intercom.ErrorObject|nil err
 ---@return intercom.Response|nil response
 function ContactsResource:list_attached_companies(id, params, opts) end
@@ -1087,7 +1279,7 @@ function ContactsResource:list_attached_tags(contact_id, opts) end
 ---@param id string|integer
 ---@param params? intercom.params.ListContactMergeHistory # sent as the query string
 ---@param opts? intercom.RequestOpts
----@return intercom.Page|intercom.MergeHistoryList|nil result
+---@return intercom.PageOf.MergeHistoryItem|intercom.MergeHistoryList|nil result
 ---@return intercom.ErrorObject|nil err
 ---@return intercom.Response|nil response
 function ContactsResource:list_merge_history(id, params, opts) end
@@ -1110,7 +1302,7 @@ function ContactsResource:merge_lead_in_user(body, opts) end
 --- Search contacts: POST /contacts/search (SearchContacts; API version 2.12 and later)
 ---@param body? intercom.ContactSearchRequest # sent as the JSON body
 ---@param opts? intercom.RequestOpts
----@return intercom.Page|intercom.ContactList|nil result
+---@return intercom.PageOf.Contact|intercom.ContactList|nil result
 ---@return intercom.ErrorObject|nil err
 ---@return intercom.Response|nil response
 function ContactsResource:search(body, opts) end
@@ -1161,7 +1353,7 @@ function ContentResource:bulk_actions(body, opts) end
 --- Search knowledge base contents: GET /content/search (searchContent; API version 2.16 and later)
 ---@param params? intercom.params.searchContent # sent as the query string
 ---@param opts? intercom.RequestOpts
----@return intercom.Page|intercom.ContentSearchResponse|nil result
+---@return intercom.PageOf.ContentSearchResult|intercom.ContentSearchResponse|nil result
 ---@return intercom.ErrorObject|nil err
 ---@return intercom.Response|nil response
 function ContentResource:search(params, opts) end
@@ -1202,7 +1394,7 @@ function ContentSnippetsResource:find(id, opts) end
 --- List all content snippets: GET /content_snippets (listContentSnippets; API version 2.16 and later)
 ---@param params? intercom.params.listContentSnippets # sent as the query string
 ---@param opts? intercom.RequestOpts
----@return intercom.Page|intercom.ContentSnippetList|nil result
+---@return intercom.PageOf.ContentSnippet|intercom.ContentSnippetList|nil result
 ---@return intercom.ErrorObject|nil err
 ---@return intercom.Response|nil response
 function ContentSnippetsResource:list(params, opts) end
@@ -1354,7 +1546,7 @@ function ConversationsResource:find(id, params, opts) end
 --- List all conversations: GET /conversations (listConversations; API version 2.12 and later)
 ---@param params? intercom.params.listConversations # sent as the query string
 ---@param opts? intercom.RequestOpts
----@return intercom.Page|intercom.ConversationList|nil result
+---@return intercom.PageOf.ConversationListItem|intercom.ConversationList|nil result
 ---@return intercom.ErrorObject|nil err
 ---@return intercom.Response|nil response
 function ConversationsResource:list(params, opts) end
@@ -1368,7 +1560,7 @@ function ConversationsResource:each(params, opts) end
 --- List all deleted conversation IDs: GET /conversations/deleted (listDeletedConversationIds; API version 2.16 and later)
 ---@param params? intercom.params.listDeletedConversationIds # sent as the query string
 ---@param opts? intercom.RequestOpts
----@return intercom.Page|intercom.DeletedConversationList|nil result
+---@return intercom.PageOf.DeletedConversationItem|intercom.DeletedConversationList|nil result
 ---@return intercom.ErrorObject|nil err
 ---@return intercom.Response|nil response
 function ConversationsResource:list_deleted_ids(params, opts) end
@@ -1391,7 +1583,7 @@ function ConversationsResource:list_handling_events(id, opts) end
 ---@param id string|integer
 ---@param params? intercom.params.listSideConversations # sent as the query string
 ---@param opts? intercom.RequestOpts
----@return intercom.Page|intercom.SideConversationList|nil result
+---@return intercom.PageOf.SideConversationSummary|intercom.SideConversationList|nil result
 ---@return intercom.ErrorObject|nil err
 ---@return intercom.Response|nil response
 function ConversationsResource:list_side_conversations(id, params, opts) end
@@ -1441,7 +1633,7 @@ function ConversationsResource:reply(id, body, opts) end
 --- Search conversations: POST /conversations/search (searchConversations; API version 2.12 and later)
 ---@param body? intercom.SearchRequest # sent as the JSON body
 ---@param opts? intercom.RequestOpts
----@return intercom.Page|intercom.ConversationList|nil result
+---@return intercom.PageOf.ConversationListItem|intercom.ConversationList|nil result
 ---@return intercom.ErrorObject|nil err
 ---@return intercom.Response|nil response
 function ConversationsResource:search(body, opts) end
@@ -1504,7 +1696,7 @@ function CustomObjectInstancesResource:find(custom_object_type_identifier, custo
 ---@param custom_object_type_identifier string|integer
 ---@param params? intercom.params.listCustomObjectInstances # sent as the query string
 ---@param opts? intercom.RequestOpts
----@return intercom.Page|intercom.CustomObjectInstancesPaginatedList|nil result
+---@return intercom.PageOf.CustomObjectInstance|intercom.CustomObjectInstancesPaginatedList|nil result
 ---@return intercom.ErrorObject|nil err
 ---@return intercom.Response|nil response
 function CustomObjectInstancesResource:list(custom_object_type_identifier, params, opts) end
@@ -1584,7 +1776,7 @@ function DataConnectorsResource:find_execution_result(data_connector_id, id, opt
 --- List all data connectors: GET /data_connectors (listDataConnectors; API version 2.16 and later)
 ---@param params? intercom.params.listDataConnectors # sent as the query string
 ---@param opts? intercom.RequestOpts
----@return intercom.Page|intercom.DataConnectorList|nil result
+---@return intercom.PageOf.DataConnector|intercom.DataConnectorList|nil result
 ---@return intercom.ErrorObject|nil err
 ---@return intercom.Response|nil response
 function DataConnectorsResource:list(params, opts) end
@@ -1599,7 +1791,7 @@ function DataConnectorsResource:each(params, opts) end
 ---@param data_connector_id string|integer
 ---@param params? intercom.params.listDataConnectorExecutionResults # sent as the query string
 ---@param opts? intercom.RequestOpts
----@return intercom.Page|intercom.DataConnectorExecutionResultList|nil result
+---@return intercom.PageOf.DataConnectorExecutionResult|intercom.DataConnectorExecutionResultList|nil result
 ---@return intercom.ErrorObject|nil err
 ---@return intercom.Response|nil response
 function DataConnectorsResource:list_execution_results(data_connector_id, params, opts) end
@@ -1776,7 +1968,7 @@ function HelpCentersResource:list(opts) end
 ---@param help_center_id string|integer
 ---@param params? intercom.params.listHelpCenterRedirects # sent as the query string
 ---@param opts? intercom.RequestOpts
----@return intercom.Page|intercom.HelpCenterRedirectList|nil result
+---@return intercom.PageOf.HelpCenterRedirect|intercom.HelpCenterRedirectList|nil result
 ---@return intercom.ErrorObject|nil err
 ---@return intercom.Response|nil response
 function HelpCentersResource:list_redirects(help_center_id, params, opts) end
@@ -1818,7 +2010,7 @@ function InternalArticlesResource:find(internal_article_id, opts) end
 --- List all articles: GET /internal_articles (listInternalArticles; API version 2.13 and later)
 ---@param params? intercom.params.listInternalArticles # sent as the query string
 ---@param opts? intercom.RequestOpts
----@return intercom.Page|intercom.InternalArticleList|nil result
+---@return intercom.PageOf.InternalArticleListItem|intercom.InternalArticleList|nil result
 ---@return intercom.ErrorObject|nil err
 ---@return intercom.Response|nil response
 function InternalArticlesResource:list(params, opts) end
@@ -1895,7 +2087,7 @@ function MacrosResource:find(id, opts) end
 --- List all macros: GET /macros (listMacros; API version 2.16 and later)
 ---@param params? intercom.params.listMacros # sent as the query string
 ---@param opts? intercom.RequestOpts
----@return intercom.Page|intercom.MacroList|nil result
+---@return intercom.PageOf.Macro|intercom.MacroList|nil result
 ---@return intercom.ErrorObject|nil err
 ---@return intercom.Response|nil response
 function MacrosResource:list(params, opts) end
@@ -2063,7 +2255,7 @@ function NotesResource:find(id, opts) end
 ---@param id string|integer
 ---@param params? intercom.params.listNotes # sent as the query string
 ---@param opts? intercom.RequestOpts
----@return intercom.Page|intercom.NoteList|nil result
+---@return intercom.PageOf.Note|intercom.NoteList|nil result
 ---@return intercom.ErrorObject|nil err
 ---@return intercom.Response|nil response
 function NotesResource:list(id, params, opts) end
@@ -2079,7 +2271,7 @@ function NotesResource:each(id, params, opts) end
 ---@param company_id string|integer
 ---@param params? intercom.params.listCompanyNotes # sent as the query string
 ---@param opts? intercom.RequestOpts
----@return intercom.Page|intercom.NoteList|nil result
+---@return intercom.PageOf.Note|intercom.NoteList|nil result
 ---@return intercom.ErrorObject|nil err
 ---@return intercom.Response|nil response
 function NotesResource:list_for_company(company_id, params, opts) end
@@ -2243,7 +2435,7 @@ function SegmentsResource:find(id, opts) end
 --- List all segments: GET /segments (listSegments; API version 2.12 and later)
 ---@param params? intercom.params.listSegments # sent as the query string
 ---@param opts? intercom.RequestOpts
----@return intercom.Page|intercom.SegmentList|nil result
+---@return intercom.PageOf.Segment|intercom.SegmentList|nil result
 ---@return intercom.ErrorObject|nil err
 ---@return intercom.Response|nil response
 function SegmentsResource:list(params, opts) end
@@ -2568,7 +2760,7 @@ function TicketsResource:reply(id, body, opts) end
 --- Search tickets: POST /tickets/search (searchTickets; API version 2.12 and later)
 ---@param body? intercom.SearchRequest # sent as the JSON body
 ---@param opts? intercom.RequestOpts
----@return intercom.Page|intercom.TicketList|nil result
+---@return intercom.PageOf.Ticket|intercom.TicketList|nil result
 ---@return intercom.ErrorObject|nil err
 ---@return intercom.Response|nil response
 function TicketsResource:search(body, opts) end
