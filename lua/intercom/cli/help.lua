@@ -154,7 +154,7 @@ function _M.operation(op)
     ("Usage: intercom %s %s %s"):format(_M.spoken(op.resource), op.name, synopsis(op)):gsub("%s+$", ""),
     "",
     ("  %s %s%s"):format(op.method, op.path, op.id and ("   (operationId " .. op.id .. ")") or ""),
-    ("  Needs API version %s or later (--api-version: %s)."):format(op.since, versions_line()),
+    ("  Needs API version %s or later; --api-version picks one of %s."):format(op.since, versions_line()),
     "  In Lua: " .. lua_call(op),
     "",
   }
