@@ -87,6 +87,20 @@ static long ic_stream_idle_seconds(lua_State *L, int req)
     return (long)sec + ((lua_Number)(long)sec < sec ? 1 : 0);
 }
 
+/* req.deadline in whole milliseconds, rounded up (0: none): the longest the whole transfer may take. */
+static long ic_stream_deadline_ms(lua_State *L, int req)
+{
+    lua_Number sec;
+    lua_getfield(L, req, "deadline");
+    if (!lua_isnil(L, -1) && lua_type(L, -1) != LUA_TNUMBER)
+        luaL_error(L, "intercom stream: 'deadline' must be a number of seconds (got %s)", luaL_typename(L, -1));
+    sec = lua_isnumber(L, -1) ? lua_tonumber(L, -1) : 0;
+    lua_pop(L, 1);
+    if (!(sec > 0)) return 0;
+    if (sec >= 2147483.0) return 2147483647L;
+    return (long)(sec * 1000.0) + ((lua_Number)(long)(sec * 1000.0) < sec * 1000.0 ? 1 : 0);
+}
+
 /* core.stream(opts, req) -> stream */
 static int ic_stream_new(lua_State *L)
 {
@@ -126,7 +140,8 @@ static int ic_stream_new(lua_State *L)
     curl_easy_setopt(e, CURLOPT_WRITEDATA, (void *)s);
     curl_easy_setopt(e, CURLOPT_ACCEPT_ENCODING, NULL);      /* offer no encoding ... */
     curl_easy_setopt(e, CURLOPT_HTTP_CONTENT_DECODING, 0L);  /* ... and decode none: the bytes as sent */
-    curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, 0L);             /* an idle timeout instead of a total one */
+    /* an idle timeout instead of a total one, and the optional total `deadline` */
+    curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, ic_stream_deadline_ms(L, 2));
     if (idle > 0) {
         curl_easy_setopt(e, CURLOPT_LOW_SPEED_LIMIT, 1L);
         curl_easy_setopt(e, CURLOPT_LOW_SPEED_TIME, idle);

@@ -275,6 +275,7 @@ local function resources()
     "---@field output_file? string # stream the body to this file (via FILE.part); the result is a DownloadResult",
     "---@field sink? fun(chunk: string|nil, err: string|nil): any # LTN12 sink: each piece, then nil at the end",
     "---@field progress? fun(received: integer, total: integer|nil) # after each piece; total from Content-Length",
+    "---@field deadline? number # seconds the whole attempt may take (timeout is an idle one for a download)",
     "",
     "---@class intercom.DownloadResult",
     "---@field path? string # output_file",

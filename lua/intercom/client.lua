@@ -246,6 +246,7 @@ function Client:_perform(call)
   if body ~= nil then req.body = body end
   if opts.output_file then req.output_file = opts.output_file end
   if call.receiver then req.receiver = call.receiver end   -- a download's (intercom.download)
+  if opts.deadline then req.deadline = opts.deadline end    -- a download's bound on a whole attempt
   local max_retries = opts.max_retries or self._max_retries
   local attempt = 0
   while true do

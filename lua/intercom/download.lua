@@ -70,7 +70,7 @@ function Receiver:write(chunk)
   else
     -- in memory, a download obeys max_response_bytes like any answer (a file or a sink has no limit)
     if self.limit and self.received + #chunk > self.limit then
-      return nil, "reading the response body: the body is larger than max_response_bytes (" .. self.limit
+      return nil, "the body is larger than max_response_bytes (" .. self.limit
         .. " bytes)", "too_large"
     end
     self.parts[#self.parts + 1] = chunk

@@ -35,6 +35,13 @@ local function callable(v, name)
   return v
 end
 DOWNLOAD.sink, DOWNLOAD.progress = callable, callable
+-- A download's `timeout` is an idle one (no byte for that long); `deadline` bounds the whole attempt.
+DOWNLOAD.deadline = function(v, name)
+  if type(v) ~= "number" or v ~= v or v <= 0 or v == math.huge then
+    misuse.raise(name .. ": expected a positive number of seconds, got " .. tostring(v))
+  end
+  return v
+end
 
 local rank = operations_list.rank
 

@@ -196,6 +196,23 @@ describe("intercom (the command line)", function()
       assert.equal("include_translations=true", control.last().query)
     end)
 
+    it("a text answer is written as it is; a redirect prints its location and is not followed", function()
+      local transcript = "Agent: Hello\nCustomer: Hi, my order\n"
+      control.enqueue{ match = { path = "/calls/call-1/transcript" }, body = transcript,
+                       headers = { ["Content-Type"] = "text/plain" } }
+      local code, out, err = intercom{ "calls", "show_transcript", "call-1", "--api-version", "2.14" }
+      assert.equal(0, code, err)
+      assert.equal(transcript, out)
+      control.enqueue{ match = { path = "/calls/call-1/recording" }, status = 302,
+                       headers = { Location = "https://recordings.example/call-1.mp3?sig=abc" } }
+      code, out, err = intercom{ "calls", "show_recording", "call-1", "--api-version", "2.14" }
+      assert.equal(0, code, err)
+      local answer = cjson.decode(out)
+      assert.equal("https://recordings.example/call-1.mp3?sig=abc", answer.location)
+      assert.equal(302, answer.status)
+      assert.equal(2, #control.requests())
+    end)
+
     it("a page asked for in the body (body_page): --page and --per-page go into the body", function()
       control.enqueue{ match = { path = "/admins/activity_logs/search" },
                        json = { type = "activity_log.list", activity_logs = {}, page = 2, per_page = 10,
@@ -229,6 +246,36 @@ describe("intercom (the command line)", function()
       assert.matches("starting_after=cur%-1", reqs[2].query)
       assert.matches("per_page=3", reqs[2].query)
       assert.matches("starting_after=cur%-2", reqs[3].query)
+    end)
+
+    it("--all follows the 2.16 styles too: a page number in the body, an opaque next_cursor", function()
+      local function logs(first, last, page)
+        local list = {}
+        for i = first, last do list[#list + 1] = { id = "log" .. i, event_type = "admin_login_success" } end
+        return { type = "activity_log.list", activity_logs = list,
+                 pages = { type = "pages", page = page, per_page = 2, total_pages = 2 } }
+      end
+      control.enqueue{
+        { match = { path = "/admins/activity_logs/search" }, json = logs(1, 2, 1) },
+        { match = { path = "/admins/activity_logs/search" }, json = logs(3, 3, 2) },
+        { match = { path = "/contacts/c1/merge_history" },
+          json = { type = "list", data = { { id = "m1" }, { id = "m2" } }, has_more = true, next_cursor = "nc-1" } },
+        { match = { path = "/contacts/c1/merge_history" },
+          json = { type = "list", data = { { id = "m3" } }, has_more = false } },
+      }
+      local code, out, err = intercom{ "admins", "search_activity_logs", "--all", "--per-page", "2",
+        "--api-version", "2.16", "--data", '{"created_at_after":1700000000}' }
+      assert.equal(0, code, err)
+      assert.same({ "log1", "log2", "log3" }, ids(decode_lines(out)))
+      code, out, err = intercom{ "contacts", "list_merge_history", "c1", "--all", "--api-version", "2.16" }
+      assert.equal(0, code, err)
+      assert.same({ "m1", "m2", "m3" }, ids(decode_lines(out)))
+      local reqs = control.requests()
+      assert.equal(4, #reqs)
+      assert.same({ created_at_after = 1700000000, per_page = 2 }, cjson.decode(reqs[1].body))
+      assert.same({ created_at_after = 1700000000, per_page = 2, page = 2 }, cjson.decode(reqs[2].body))
+      assert.equal("", reqs[3].query)
+      assert.equal("cursor=nc-1", reqs[4].query)
     end)
 
     it("without --all prints the first page as one document; --jsonl its items", function()
@@ -581,7 +628,7 @@ describe("intercom (the command line)", function()
       assert.is_nil(shown:find("{", 1, true), "no JSON on the terminal")
     end)
 
-    it("never appears in a pipe, nor with --no-progress on a terminal", function()
+    it("never appears in a pipe, nor with --no-progress, nor when the items go to the terminal too", function()
       control.default{ match = { path = "/contacts" }, json = contacts_page(1, 2, nil, 1, 1) }
       local code, _, err = intercom{ "contacts", "list", "--all" }
       assert.equal(0, code)
@@ -590,6 +637,20 @@ describe("intercom (the command line)", function()
       code, shown = under_tty(env_prefix() .. LUA .. " bin/intercom contacts list --all --no-progress >/dev/null")
       assert.equal(0, code, shown)
       assert.equal("", shown)
+      code, shown = under_tty(env_prefix() .. LUA .. " bin/intercom contacts list --all")
+      assert.equal(0, code, shown)
+      assert.same({ "c1", "c2" }, ids(decode_lines((shown:gsub("\r\n", "\n")))))
+      assert.is_nil(shown:find("contacts list:", 1, true))
+      -- --progress draws it anyway, and clears it before the items of the next page
+      control.reset()
+      control.enqueue{
+        { match = { path = "/contacts" }, json = contacts_page(1, 2, "cur-1", 1, 2) },
+        { match = { path = "/contacts" }, json = contacts_page(3, 3, nil, 2, 2) },
+      }
+      code, shown = under_tty(env_prefix() .. LUA .. " bin/intercom contacts list --all --progress")
+      assert.equal(0, code, shown)
+      assert.matches("\rcontacts list: 2 items, 1 page, 0:%d%d\27%[K\r\27%[K{[^\n]*\"c3\"", shown)
+      assert.matches("\rcontacts list: 3 items, 2 pages, 0:%d%d\27%[K\r?\n$", shown)
     end)
 
     it("data_export download shows bytes and the total; the file goes to --output or stdout", function()

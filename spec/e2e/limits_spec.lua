@@ -158,6 +158,16 @@ describe("limits #limits", function()
       assert.equal(0, count_requests())
     end)
 
+    it("a URL libcurl refuses as malformed: an error at once, not retried", function()
+      local client = fx.client{ base_url = "http://[::1", max_retries = 2 }
+      local res, err = client.contacts:find("c1")
+      assert.is_nil(res)
+      assert.equal("network", err.kind)
+      assert.is_false(err.retryable)
+      assert.equal(1, err.attempts)
+      assert.is_false(err.sent)
+    end)
+
     it("a bad max_response_bytes", function()
       for _, v in ipairs{ 0, -1, 1.5, "10" } do
         assert.has_error(function() fx.client{ max_response_bytes = v } end)

@@ -41,6 +41,7 @@ local function run_curl(case)
   local ok, res, err, resp = pcall(function()
     if case.call == "delete" then return c:delete("c1") end
     if case.call == "create" then return c:create{ email = "c1@example.com" } end
+    if case.call == "download" then return client.data_export:download("job-1", { deadline = opts.deadline }) end
     return c:find("c1")
   end)
   local out = { elapsed = socket.gettime() - started }
@@ -100,7 +101,7 @@ describe("one fault catalogue, every backend #nginx #faults", function()
         control.enqueue(case.scripts)
         local opts = case.opts or {}
         local status, body = srv:get("/fault?" .. query{ backend = backend, call = case.call or "find",
-          timeout = opts.timeout or 5, max = opts.max_response_bytes })
+          timeout = opts.timeout or 5, max = opts.max_response_bytes, deadline = opts.deadline })
         assert.equal(200, status, body)
         local out = cjson.decode(body)
         assert.equal(backend == "resty" and "lua-resty-http" or "intercom.transport.ngx_http", out.backend)

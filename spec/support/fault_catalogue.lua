@@ -102,4 +102,16 @@ return {
   { name = "a 503 with an HTML page", scripts = { { status = 503, body = "<html>busy</html>" } },
     kind = "api", phase = { curl = "HTTP 503", ngx = "HTTP 503" }, within = 3 },
   { name = "a 204 to a delete", call = "delete", scripts = { { status = 204 } }, value = true },
+  { name = "a download in memory past max_response_bytes", call = "download", opts = { max_response_bytes = 100000 },
+    scripts = { { fill = { size = 300000 }, headers = { ["Content-Type"] = "text/csv" } } },
+    kind = "too_large", phase = TOO_LARGE, within = 5 },
+  -- a download's timeout is an idle one: a body dripping for 2 s arrives whole with timeout = 0.5 ...
+  { name = "a download dripping past its idle timeout in all, never idle that long", call = "download",
+    opts = { timeout = 0.5 }, value = string.rep("d", 40),
+    scripts = { { body = string.rep("d", 40), drip = 0.05, headers = { ["Content-Type"] = "text/csv" } } },
+    within = 6 },
+  -- ... and its optional deadline bounds the whole attempt
+  { name = "a download past its deadline", call = "download", opts = { timeout = 0.5, deadline = 1 },
+    scripts = { { body = string.rep("d", 40), drip = 0.05, headers = { ["Content-Type"] = "text/csv" } } },
+    kind = "timeout", phase = with(BODY_PHASE, { curl = "imed out" }), within = 3 },
 }

@@ -82,7 +82,8 @@ function _M.main(version)
     "  --api-version V           " .. versions_line(),
     "  --timeout SECONDS         per attempt (default 30)",
     "  --max-retries N           retries of a failed attempt (default 2)",
-    "  --progress, --no-progress the progress line on stderr (default: when stderr is a terminal)",
+    "  --progress, --no-progress the progress line on stderr (default: when stderr is a terminal and",
+    "                            stdout is not)",
     "  --verbose, -v             log each request, response, retry and wait on stderr",
     "  --help, -h                this help; after a resource or an operation, theirs",
     "  --version                 the versions of intercom-lua and of the API",
@@ -153,7 +154,7 @@ function _M.operation(op)
     ("Usage: intercom %s %s %s"):format(_M.spoken(op.resource), op.name, synopsis(op)):gsub("%s+$", ""),
     "",
     ("  %s %s%s"):format(op.method, op.path, op.id and ("   (operationId " .. op.id .. ")") or ""),
-    ("  Needs API version %s or later (--api-version: %s)."):format(op.since, versions_line()),
+    ("  Needs API version %s or later; --api-version picks one of %s."):format(op.since, versions_line()),
     "  In Lua: " .. lua_call(op),
     "",
   }

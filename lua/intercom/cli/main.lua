@@ -226,11 +226,12 @@ local function exit_of(err)
 end
 
 -- Every page from `page` on, one item per line; stops after the first page unless `all`.
-local function stream(page, client, out, bar, all)
+local function stream(page, client, out, bar, all, out_tty)
   local items, pages = 0, 0
   while page do
     pages = pages + 1
     local list = page:items()
+    if out_tty then bar:clear() end          -- items and the line share one terminal (--progress)
     for i = 1, #list do out:item(list[i]) end
     items = items + #list
     bar:pages(items, pages, client.rate_limit.remaining)
@@ -313,9 +314,13 @@ local function execute(a, env, out)
   if a.output and not op.download then usage(("%s is not a download: --output goes with downloads"):format(spoken)) end
   local version = check_version(a, op)
   local body, params, query = body_and_params(op, a, env, version)
-  local show = a.progress or (not a.no_progress and env.isatty(2))
-  local long = a.all or op.download
-  local bar = progress.new(spoken, (show and long) and true or false, env.stderr)
+  -- Only long work gets the line. On its own, it is drawn when stderr is a terminal and stdout is not:
+  -- items scrolling past on the same terminal would tear it (--progress draws it anyway, clearing it
+  -- before each page).
+  local long = (a.all or op.download) and true or false
+  local out_tty = long and env.isatty(1)
+  local show = long and (a.progress or (not a.no_progress and env.isatty(2) and not out_tty))
+  local bar = progress.new(spoken, show and true or false, env.stderr)
   local copts = client_options(a, env, version)
   if a.verbose then
     -- the library's log events (request, response, retry, throttle, error): URLs and statuses, never the
@@ -355,7 +360,7 @@ local function execute(a, env, out)
     bar:finish()
     if a.output then out:document(result) end
   elseif op.page and (a.all or a.jsonl) and type(result) == "table" and result.items then
-    local ok, serr = stream(result, client, out, bar, a.all)
+    local ok, serr = stream(result, client, out, bar, a.all, out_tty)
     bar:finish()
     if not ok then
       env.stderr:write(tostring(serr), "\n")

@@ -51,7 +51,10 @@ local function receive(s, receiver)
     end
     if ok then
       local written, err, why = receiver:write(chunk)
-      if not written then return nil, failure(why or "network", err, { sent = true }, { retryable = false }) end
+      if not written then
+        if why == "too_large" then err = "reading the response body: " .. err end
+        return nil, failure(why or "network", err, { sent = true }, { retryable = false })
+      end
     else
       parts[#parts + 1] = chunk
     end
@@ -96,7 +99,10 @@ function Transport:request(req)
     status, headers, body, value = self.session:perform(req)
   end
   if not status then
-    return nil, { kind = headers, message = body, sent = value.sent, curl_code = value.curl_code }
+    local e = { kind = headers, message = body, sent = value.sent, curl_code = value.curl_code }
+    -- a URL libcurl refuses (CURLE_URL_MALFORMAT, 3) would be refused again: not worth a retry
+    if value.curl_code == 3 then e.retryable = false end
+    return nil, e
   end
   -- with req.decode the C core decodes a 2xx JSON body from its own buffer: `value`, and no body string
   return { status = status, headers = headers, body = body, value = value }

@@ -103,12 +103,27 @@ local function content_length(headers)
   return n
 end
 
+-- A download's receiver may raise (a sink or progress function of the caller's): the raise is noted, to
+-- be raised again by resty_request in the caller's thread, as the curl transport does.
+local function receiver_call(state, method, ...)
+  local receiver = state.req.receiver
+  local ok, a, b, c = pcall(receiver[method], receiver, ...)
+  if not ok then
+    state.raised = a
+    error(a, 0)
+  end
+  return a, b, c
+end
+
 -- One exchange through lua-resty-http's streaming interface (connect, send_request, read_response,
 -- body_reader, set_keepalive), which tells a failed connect (nothing sent) from a failure after sending.
 -- `state` records the phase and the client, for the watchdog.
 local function resty_exchange(http, req, cfg, state)
   local scheme, host, port, target, authority = ngx_http.parse_url(req.url)
-  if not scheme then return resty_fail("network", "unsupported URL (only http:// and https://)", false) end
+  if not scheme then                  -- it would be refused again: not worth a retry
+    return nil, { kind = "network", message = "unsupported URL (only http:// and https://)", sent = false,
+                  retryable = false }
+  end
   local httpc = http.new()
   state.httpc = httpc
   local t = math.floor((req.timeout or 30) * 1000)
@@ -147,19 +162,19 @@ local function resty_exchange(http, req, cfg, state)
   state.phase = "reading the response body"
   local length, lerr = content_length(res.headers)
   if length == false then httpc:close(); return resty_fail("network", state.phase .. ": " .. lerr, true) end
-  local limit = not req.output_file and req.max_response_bytes or nil
+  local receiving = req.receiver and res.status >= 200 and res.status < 300
+  local limit = not receiving and req.max_response_bytes or nil
   if limit and length and length > limit then
     httpc:close()
     return resty_fail("too_large", state.phase .. ": the body is larger than max_response_bytes (" .. limit
       .. " bytes): Content-Length " .. length, true)
   end
-  local file
-  if req.output_file then
-    local ferr
-    file, ferr = io.open(req.output_file, "wb")
-    if not file then
+  local headers_out = lower_headers(res.headers)
+  if receiving then                   -- a download: the body goes to the receiver as it arrives
+    local started, start_err = receiver_call(state, "start", res.status, headers_out)
+    if not started then
       httpc:close()
-      return resty_fail("network", "cannot open output file: " .. tostring(ferr), true)
+      return nil, { kind = "network", message = start_err, sent = true, retryable = false }
     end
   end
   local chunks, size = {}, 0
@@ -168,13 +183,19 @@ local function resty_exchange(http, req, cfg, state)
     local chunk, cerr = reader(65536)
     if cerr then
       httpc:close()
-      if file then file:close() end
-      return resty_io_fail(cerr, state.phase, true)
+      local _, e = resty_io_fail(cerr, state.phase, true)
+      if receiving then e.retryable = req.receiver:restartable() end
+      return nil, e
     end
     if not chunk then break end
     size = size + #chunk
-    if file then
-      file:write(chunk)
+    if receiving then
+      local written, werr, kind = receiver_call(state, "write", chunk)
+      if not written then
+        httpc:close()
+        return nil, { kind = kind or "network", message = state.phase .. ": " .. tostring(werr), sent = true,
+                      retryable = false }
+      end
     elseif limit and size > limit then
       httpc:close()
       return resty_fail("too_large", state.phase .. ": the body is larger than max_response_bytes ("
@@ -183,10 +204,8 @@ local function resty_exchange(http, req, cfg, state)
       chunks[#chunks + 1] = chunk
     end
   end
-  if file then file:close() end
   httpc:set_keepalive(cfg.keepalive_timeout * 1000, cfg.pool_size)
-  return { status = res.status, headers = lower_headers(res.headers),
-           body = not file and table.concat(chunks) or nil }
+  return { status = res.status, headers = headers_out, body = not receiving and table.concat(chunks) or nil }
 end
 
 local function run_exchange(http, req, cfg, state)
@@ -199,8 +218,20 @@ end
 
 local function resty_request(http, req, cfg)
   local ngx = ngx_global()
-  local state = { phase = "connect", sent = false }
+  local state = { phase = "connect", sent = false, req = req }
+  -- the attempt's bound: `timeout`, or for a download (whose `timeout` is an idle one, which
+  -- lua-resty-http's own timeouts give) the optional total `deadline`
   local timeout = req.timeout or 30
+  if req.receiver then
+    timeout = req.deadline
+    if not timeout then
+      local ok, res, err = pcall(resty_exchange, http, req, cfg, state)
+      if ok then return res, err end
+      if state.httpc then pcall(state.httpc.close, state.httpc) end
+      if state.raised ~= nil then error(state.raised, 0) end
+      return resty_fail("network", state.phase .. ": " .. tostring(res), state.sent)
+    end
+  end
   local worker = ngx.thread.spawn(run_exchange, http, req, cfg, state)
   local timer = ngx.thread.spawn(sleep_until_timeout, timeout)
   local ok, tag, res, err = ngx.thread.wait(worker, timer)
@@ -211,11 +242,12 @@ local function resty_request(http, req, cfg)
   ngx.thread.kill(worker)             -- a no-op when it raised; otherwise closes its socket
   ngx.thread.kill(timer)
   if state.httpc then pcall(state.httpc.close, state.httpc) end
+  if state.raised ~= nil then error(state.raised, 0) end   -- the caller's receiver raised
   if not ok then                      -- lua-resty-http raised: the answer broke it somehow
     return resty_fail("network", state.phase .. ": " .. tostring(tag), state.sent)
   end
-  return resty_fail("timeout", state.phase .. ": timed out (the attempt's timeout of " .. timeout .. " s)",
-    state.sent)
+  return resty_fail("timeout", state.phase .. ": timed out (the attempt's " .. (req.receiver and "deadline"
+    or "timeout") .. " of " .. timeout .. " s)", state.sent)
 end
 
 -- ---- the transport ---------------------------------------------------------------------------------
@@ -247,7 +279,7 @@ end
 
 --- Sends one request: returns {status, headers (lowercase names), body}, or nil and
 --- {kind = "network"|"timeout", message, sent}.
----@param req table method, url, headers, body, timeout, connect_timeout, output_file
+---@param req table method, url, headers, body, timeout, connect_timeout, max_response_bytes, receiver, deadline
 ---@return table|nil response
 ---@return table|nil err
 function Transport:request(req)

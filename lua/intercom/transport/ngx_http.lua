@@ -88,8 +88,16 @@ local function left_ms(deadline)
   return ms > 0 and ms or nil
 end
 
-local function fill(r, max)
+-- What a read may wait: the rest of the attempt, or for a download (r.idle_ms) the idle timeout within
+-- the optional total deadline.
+local function wait_ms(r)
   local ms = left_ms(r.deadline)
+  if ms and r.idle_ms and r.idle_ms < ms then ms = r.idle_ms end
+  return ms
+end
+
+local function fill(r, max)
+  local ms = wait_ms(r)
   if not ms then return nil, "timeout" end
   r.sock:settimeout(ms)
   local data, err = r.sock:receiveany(max or CHUNK)
@@ -162,7 +170,7 @@ local function read_length(r, n, sink)
     n = n - take
   end
   while n > 0 do
-    local ms = left_ms(r.deadline)
+    local ms = wait_ms(r)
     if not ms then return nil, "timeout" end
     r.sock:settimeout(ms)
     local data, err = r.sock:receiveany(math.min(n, CHUNK))   -- never past the body: the connection stays clean
@@ -203,7 +211,7 @@ local function read_to_close(r, sink)
     r.pos = #r.buf + 1
   end
   while true do
-    local ms = left_ms(r.deadline)
+    local ms = wait_ms(r)
     if not ms then return nil, "timeout" end
     r.sock:settimeout(ms)
     local data, err = r.sock:receiveany(CHUNK)
@@ -267,9 +275,10 @@ local function pool_name(scheme, host, port, verify)
   return name
 end
 
--- One attempt on one connection. Returns response | nil, err, replay (true when a reused connection
--- was closed by the server before any byte of the answer: the keep-alive race, safe to send again).
-local function exchange(cfg, req, u, deadline, sink)
+-- One attempt on one connection. `sink_for(head)` gives the sink of the answer's body (or nil and a
+-- message). Returns response | nil, err, replay (true when a reused connection was closed by the server
+-- before any byte of the answer: the keep-alive race, safe to send again).
+local function exchange(cfg, req, u, r, sink_for)
   local sock = ngx.socket.tcp()
   local connect_ms = math.floor(math.min(req.connect_timeout or req.timeout or 30, req.timeout or 30) * 1000)
   sock:settimeouts(connect_ms, connect_ms, connect_ms)
@@ -284,7 +293,8 @@ local function exchange(cfg, req, u, deadline, sink)
       return io_fail(herr, "TLS handshake with " .. u.host, false)
     end
   end
-  local ms = left_ms(deadline)
+  r.sock, r.buf, r.pos, r.got_any, r.budget = sock, "", 1, false, MAX_HEAD_BYTES
+  local ms = wait_ms(r)
   if not ms then sock:close(); return fail("timeout", "timed out before sending", false) end
   sock:settimeout(ms)
   local sent, serr = sock:send(u.bytes)
@@ -293,7 +303,6 @@ local function exchange(cfg, req, u, deadline, sink)
     if reused > 0 and serr ~= "timeout" then return nil, nil, true end
     return io_fail(serr, "sending the request", true)
   end
-  local r = { sock = sock, deadline = deadline, buf = "", pos = 1, got_any = false, budget = MAX_HEAD_BYTES }
   local head, herr
   repeat                                                  -- 1xx interim answers come before the final one
     head, herr = read_head(r)
@@ -305,12 +314,24 @@ local function exchange(cfg, req, u, deadline, sink)
     if reused > 0 and not r.got_any and herr == "closed" and req.idempotent ~= false then return nil, nil, true end
     return io_fail(herr, "reading the response head", true)
   end
-  local limit = req.output_file == nil and req.max_response_bytes or nil
+  local sink, limit = sink_for(head)
+  if not sink then
+    sock:close()
+    return nil, { kind = "network", message = limit, sent = true, retryable = false }
+  end
   local bok, berr, reusable, kind = read_body(r, req.method, head, sink, limit)
   if not bok then
     sock:close()
-    if kind then return fail(kind, "reading the response body: " .. berr, true) end
-    return io_fail(berr, "reading the response body", true)
+    local e
+    if kind then
+      e = { kind = kind, message = "reading the response body: " .. berr, sent = true, retryable = false }
+    else
+      local _
+      _, e = io_fail(berr, "reading the response body", true)
+    end
+    -- a download starts again from the first byte only if its receiver can (intercom.download)
+    if not kind and head.receiving then e.retryable = req.receiver:restartable() end
+    return nil, e
   end
   if r.pos <= #r.buf then reusable = false end            -- bytes past the answer: the framing was off
   if reusable then
@@ -322,9 +343,12 @@ local function exchange(cfg, req, u, deadline, sink)
 end
 
 --- Sends one request (the transport's `req`: method, url, headers (array of "Name: value"), body,
---- timeout, connect_timeout, output_file). `cfg`: pool_size, keepalive_timeout (seconds), verify
---- (default true), resolve (host -> address to connect to, e.g. for a host nginx's resolver cannot see).
---- Returns {status, headers, body} or nil, {kind = "network"|"timeout", message, sent}.
+--- timeout, connect_timeout, max_response_bytes, idempotent, receiver, deadline). `cfg`: pool_size,
+--- keepalive_timeout (seconds), verify (default true), resolve (host -> address to connect to, e.g. for a
+--- host nginx's resolver cannot see). `timeout` bounds the whole attempt; with a `receiver` (a download,
+--- intercom.download) the body of a 2xx goes to it as it arrives, `timeout` is an idle timeout and
+--- `deadline` (seconds, optional) bounds the whole attempt.
+--- Returns {status, headers, body} or nil, {kind = "network"|"timeout"|"too_large", message, sent}.
 ---@param req table
 ---@param cfg table|nil
 ---@return table|nil response
@@ -338,51 +362,53 @@ function _M.request(req, cfg)
     resolve = cfg.resolve,
   }
   local scheme, host, port, target, authority = _M.parse_url(req.url)
-  if not scheme then
-    return fail("network", "unsupported URL (only http:// and https:// are supported)", false)
+  if not scheme then                         -- it would be refused again: not worth a retry
+    local _, e = fail("network", "unsupported URL (only http:// and https:// are supported)", false)
+    e.retryable = false
+    return nil, e
   end
   local u = { scheme = scheme, host = host, port = port, pool = pool_name(scheme, host, port, c.verify),
               bytes = request_bytes(req, target, authority) }
-  local deadline = now() + (req.timeout or 30)
+  local receiver, timeout = req.receiver, req.timeout or 30
+  local r = { deadline = now() + (receiver and (req.deadline or 1e9) or timeout),
+              idle_ms = receiver and math.floor(timeout * 1000) or nil }
 
-  local file, chunks, sink
-  if req.output_file then
-    local ferr
-    file, ferr = io.open(req.output_file, "wb")
-    if not file then return fail("network", "cannot open output file: " .. tostring(ferr), false) end
-    sink = function(data)
-      local ok, werr = file:write(data)
-      if not ok then return nil, "output file: " .. tostring(werr) end
-      return true
+  local chunks
+  local limit = req.max_response_bytes
+  local function collect(data)
+    local size = (chunks.size or 0) + #data
+    if limit and size > limit then
+      return nil, "the body is larger than max_response_bytes (" .. limit .. " bytes)", "too_large"
     end
-  else
+    chunks[#chunks + 1], chunks.size = data, size
+    return true
+  end
+  local function deliver(data)
+    local ok, err, kind = receiver:write(data)
+    if not ok then return nil, err, kind or "network" end
+    return true
+  end
+  local function sink_for(head)
     chunks = {}
-    local limit = req.max_response_bytes
-    sink = function(data)
-      local n = #chunks
-      local size = (chunks.size or 0) + #data
-      if limit and size > limit then
-        return nil, "the body is larger than max_response_bytes (" .. limit .. " bytes)", "too_large"
-      end
-      chunks[n + 1], chunks.size = data, size
-      return true
+    if receiver and head.status >= 200 and head.status < 300 then
+      local ok, err = receiver:start(head.status, head.headers)
+      if not ok then return nil, err end
+      head.receiving = true
+      return deliver, nil                    -- a file or a sink has no limit; memory obeys the receiver's
     end
+    return collect, limit
   end
 
   local head, err, replay
   for attempt = 1, 2 do
-    if chunks then chunks = {} end          -- the sink appends to whichever table `chunks` holds
-    head, err, replay = exchange(c, req, u, deadline, sink)
+    head, err, replay = exchange(c, req, u, r, sink_for)
     if not replay or attempt == 2 then break end
-  end
-  if file then
-    local closed, cerr = file:close()
-    if head and not closed then return fail("network", "output file: " .. tostring(cerr), true) end
   end
   if replay then return fail("network", "the server closed the connection without answering", true) end
   if not head then return nil, err end
-  if chunks then chunks.size = nil end
-  return { status = head.status, headers = head.headers, body = chunks and table.concat(chunks) or nil }
+  if head.receiving then return { status = head.status, headers = head.headers } end
+  chunks.size = nil
+  return { status = head.status, headers = head.headers, body = table.concat(chunks) }
 end
 
 return _M

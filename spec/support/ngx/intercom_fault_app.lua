@@ -38,6 +38,9 @@ local function call(args)
   local c = client.contacts
   if args.call == "create" then return c:create{ email = (args.id or "x") .. "@example.com" } end
   if args.call == "delete" then return c:delete(args.id or "c1") end
+  if args.call == "download" then
+    return client.data_export:download(args.id or "job-1", { deadline = tonumber(args.deadline) })
+  end
   return c:find(args.id or "c1")
 end
 
