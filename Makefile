@@ -63,6 +63,7 @@ bench: all
 	bash bench/setup.sh
 	python3 bench/run.py
 	python3 bench/chart.py
+	bash bench/ratelimit.sh
 
 # The chart at the top of docs/performance.md (CPU per operation by workload and client, an SVG drawn
 # by gnuplot), redrawn from bench/results/latest.json without running the benchmark again.

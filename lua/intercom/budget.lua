@@ -50,7 +50,9 @@ _M.SOURCE = [==[
 local function acquire(s, now, P, guard)
   guard = guard or P.guard
   if s.free then return 0, 1, "free", -1 end
-  if s.rst and now >= s.rst + P.margin then
+  -- (a window of known length whose end was never told is over once that length has passed)
+  if (s.rst and now >= s.rst + P.margin)
+      or (not s.rst and s.roll and s.len and s.since and now >= s.since + s.len + P.margin) then
     -- The window is over: its successor allows the whole limit (nil when never told: probe). Its end
     -- comes with the next answer; until then nothing is spread, the slots are just counted.
     s.last, s.rst, s.since, s.nxt, s.rem = s.rst, nil, now, now, s.lim
@@ -75,6 +77,10 @@ local function acquire(s, now, P, guard)
   end
   if rem and s.rst then
     return s.rst + P.margin - now, 0, "reset", s.rst
+  end
+  if rem and s.roll then
+    -- spent in a window whose end is not told yet: the answers to its slots will tell it
+    return P.poll, 0, "reset", -1
   end
   -- Nothing known, or spent with no known end: one request finds out.
   if s.prb and s.prb > now then

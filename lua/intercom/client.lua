@@ -386,6 +386,8 @@ end
 --- used again; a transport passed in `intercom.new{ transport = ... }` is closed and left to its owner.
 ---@return nil
 function Client:close()
+  -- inside a client:map task the other tasks still use the connections: close once the map is done
+  if scheduler.current() then return scheduler.after_map(function() self:close() end) end
   local t = self._transport
   if t and t.close then t:close() end
   if not self._opts.transport then self._transport = nil end

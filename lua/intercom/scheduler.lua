@@ -11,6 +11,14 @@
 -- `current()` whether they run in a task and, if so, yield instead of blocking. Anything else keeps
 -- blocking: a call outside map, or inside a coroutine of the caller's own (its yields belong to the
 -- caller). A map called inside a task adds its items to the running scheduler and waits for them.
+--
+-- `items` may be an iterator (a function returning the next item, nil at the end): it is called for the
+-- next item only when a worker is free, so a whole workspace (client.contacts:each()) streams through in
+-- bounded memory. With `fail_fast`, no new item starts after the first error; the ones running finish.
+--
+-- Inside nginx (where cosockets exist) there is no multi: each of `concurrency` workers is an ngx.thread
+-- that takes the next item and runs fn; the ngx transport's cosockets yield to nginx's event loop, so the
+-- workers' requests overlap just the same (ngx_map below).
 
 local core = require "intercom.core"
 local errors = require "intercom.errors"
@@ -70,12 +78,37 @@ function Scheduler:push(co, a, b, c, d)
   self.ready[tail] = { co, a, b, c, d }
 end
 
+-- The next item of group g and its index, or nil when there is none (or fail_fast stopped the group). An
+-- iterator that raises ends the items: what it raised becomes the error of the item it was asked for.
+local function next_item(g)
+  if g.stopped then return nil end
+  local i = g.next
+  if not g.pull then
+    if i > g.n then return nil end
+    g.next = i + 1
+    return i, g.items[i]
+  end
+  local ok, item = pcall(g.pull)
+  if not ok then
+    g.errs[i], g.stopped = item, true
+    return nil
+  end
+  if item == nil then
+    g.stopped = true
+    return nil
+  end
+  g.next = i + 1
+  return i, item
+end
+_M.next_item = next_item
+
 -- Starts items of group g until it runs `concurrency` of them or has none left.
 function Scheduler:start_more(g)
-  while g.active < g.concurrency and g.next <= g.n do
-    local i = g.next
-    g.next, g.active = i + 1, g.active + 1
-    local item, fn = g.items[i], g.fn
+  while g.active < g.concurrency do
+    local i, item = next_item(g)
+    if not i then break end
+    g.active = g.active + 1
+    local fn = g.fn
     local co = co_create(function() return fn(item) end)
     tasks[co] = { sched = self, group = g, index = i }
     self:push(co)
@@ -92,12 +125,12 @@ function Scheduler:finish(co, ok, result, err)
     g.results[i] = result
     if result == nil then g.errs[i] = err end
   end
-  g.active, g.remaining = g.active - 1, g.remaining - 1
-  if g.remaining == 0 then
+  if g.fail_fast and g.errs[i] ~= nil then g.stopped = true end
+  g.active = g.active - 1
+  self:start_more(g)
+  if g.active == 0 then
     g.finished = true
     if g.waiter then self:push(g.waiter, g.results, g.errs) end
-  else
-    self:start_more(g)
   end
 end
 
@@ -185,44 +218,97 @@ local MAP_OPTIONS = {
     end
     return v
   end,
+  fail_fast = function(v, name)
+    if type(v) ~= "boolean" then misuse.raise(name .. ": expected a boolean, got " .. type(v)) end
+    return v
+  end,
 }
 
-local function new_group(items, fn, concurrency, waiter)
-  local n = #items
-  return { items = items, fn = fn, concurrency = concurrency, n = n, next = 1, active = 0, remaining = n,
-           results = {}, errs = {}, waiter = waiter, finished = n == 0 }
+local function new_group(items, fn, o, waiter)
+  local pull = type(items) == "function" and items or nil
+  return { items = not pull and items or nil, pull = pull, fn = fn, n = not pull and #items or nil,
+           concurrency = o.concurrency or _M.DEFAULT_CONCURRENCY, fail_fast = o.fail_fast, next = 1, active = 0,
+           results = {}, errs = {}, waiter = waiter, finished = false }
+end
+
+-- ---- inside nginx: ngx.thread workers ----------------------------------------------------------------
+
+local function ngx_map(ngx, items, fn, o)
+  local g = new_group(items, fn, o, nil)
+  local function worker()
+    while true do
+      local i, item = next_item(g)
+      if not i then return end
+      local ok, result, err = pcall(fn, item)
+      if not ok then
+        g.errs[i] = result
+      else
+        g.results[i] = result
+        if result == nil then g.errs[i] = err end
+      end
+      if g.fail_fast and g.errs[i] ~= nil then g.stopped = true end
+    end
+  end
+  local threads = {}
+  for w = 1, g.concurrency do
+    if g.pull == nil and w > g.n then break end
+    local th, err = ngx.thread.spawn(worker)
+    if not th then error("client:map: ngx.thread.spawn failed: " .. tostring(err), 0) end
+    threads[#threads + 1] = th
+  end
+  for _, th in ipairs(threads) do
+    local ok, err = ngx.thread.wait(th)
+    if not ok then error(err, 0) end
+  end
+  return g.results, g.errs
+end
+
+local function in_ngx_cosocket_phase()
+  local ngx = rawget(_G, "ngx")
+  if type(ngx) ~= "table" or type(ngx.thread) ~= "table" then return nil end
+  if not require("intercom.transport.ngx").cosockets_allowed() then return nil end
+  return ngx
+end
+
+--- Runs `fn` once the outermost running map has finished (at once when no map runs): a client:close()
+--- inside a task must not pull the multi from under the other tasks.
+function _M.after_map(fn)
+  local sched = _M.current()
+  if not sched then return fn() end
+  sched.after[#sched.after + 1] = fn
 end
 
 --- client:map(items, fn, opts): runs fn(item) for every item, up to opts.concurrency at once, and returns
 --- results, errs in input order (errs[i] when fn returned nil, err or raised). See client.lua.
 function _M.map(items, fn, opts)
-  if type(items) ~= "table" then
-    misuse.raise("client:map: items must be a table (an array), got " .. type(items))
+  if type(items) ~= "table" and type(items) ~= "function" then
+    misuse.raise("client:map: items must be a table (an array) or an iterator function, got " .. type(items))
   end
   if type(fn) ~= "function" then
     misuse.raise("client:map: fn must be a function, got " .. type(fn))
   end
   local o = options.check(opts, MAP_OPTIONS, "client:map")
-  local concurrency = o.concurrency or _M.DEFAULT_CONCURRENCY
 
   local outer = _M.current()
   if outer then
-    local g = new_group(items, fn, concurrency, co_running())
-    if g.finished then return g.results, g.errs end
+    local g = new_group(items, fn, o, co_running())
     outer:start_more(g)
+    if g.active == 0 then return g.results, g.errs end
     return co_yield(SIGNAL, "join")
   end
 
-  local g = new_group(items, fn, concurrency, nil)
-  if g.finished then return g.results, g.errs end
-  local sched = setmetatable({ ready = {}, head = 1, tail = 0, inflight = {}, n_inflight = 0, timers = {} },
-                             Scheduler)
+  local ngx = in_ngx_cosocket_phase()
+  if ngx then return ngx_map(ngx, items, fn, o) end
+
+  local g = new_group(items, fn, o, nil)
+  local sched = setmetatable({ ready = {}, head = 1, tail = 0, inflight = {}, n_inflight = 0, timers = {},
+                               after = {} }, Scheduler)
   sched:start_more(g)
+  if g.active == 0 then return g.results, g.errs end
   local ok, err = pcall(sched.run, sched, g)
-  if not ok then
-    sched:abandon()
-    error(err, 0)
-  end
+  if not ok then sched:abandon() end
+  for _, after in ipairs(sched.after) do after() end
+  if not ok then error(err, 0) end
   return g.results, g.errs
 end
 

@@ -17,7 +17,9 @@
 -- answered, so offset >= Date - (local time the answer came). The throttle keeps the largest such bound,
 -- which is never above the truth: it may see a window end a little late, never early (early would mean
 -- 429s). A few answers that straddle a second make it tight; one that contradicts it (the local clock
--- was stepped) starts it afresh.
+-- was stepped) starts it afresh. It is applied only when it is larger than SKEW_MIN either way: clocks
+-- kept by NTP then all read the same time (clients sharing a budget must agree on the clock: one whose
+-- bound is still loose by most of a second would otherwise send into a window the others think over).
 --
 -- It never sleeps itself: `acquire` calls the sleeper it is given (the client's, which yields inside
 -- client:map and in nginx).
@@ -31,6 +33,7 @@ local _M = {}
 
 _M.MAX_WAIT = 60          -- no single wait is longer, whatever a skewed clock or a strange header says
 _M.RETRY_STORE = 1        -- seconds between attempts to reach a shared store that failed
+_M.SKEW_MIN = 1.5         -- a server clock less than this far from ours (by its Date) is taken as ours
 
 local Throttle = {}
 Throttle.__index = Throttle
@@ -84,7 +87,9 @@ end
 
 --- Now on the API server's clock.
 function Throttle:now()
-  return core.wall() + self.offset
+  local off = self.offset
+  if off < _M.SKEW_MIN and off > -_M.SKEW_MIN then return core.wall() end
+  return core.wall() + off
 end
 
 -- One step on the store, or on the fallback while the store is down (see the top of the file).

@@ -326,3 +326,97 @@ describe("client:map", function()
     assert.is_true(elapsed < 5, ("took %.2f s"):format(elapsed))
   end)
 end)
+
+describe("client:map, streaming and stopping", function()
+  before_each(function() control.reset() end)
+
+  it("pulls items from an iterator only as workers free up (contacts:each, bounded memory)", function()
+    control.enqueue{ match = { path = "/contacts" }, json = fx.contact_page({ "a", "b", "c" }, "cur1", 1, 2) }
+    control.enqueue{ match = { path = "/contacts" }, json = fx.contact_page({ "d", "e" }, nil, 2, 2) }
+    control.default{ json = fx.contact("x"), delay = 0.05 }
+    local client = fx.client()
+    local pulled, running, most_ahead = 0, 0, 0
+    local each = client.contacts:each{ per_page = 3 }
+    local function iter()
+      local c = each()
+      if c then
+        pulled = pulled + 1
+        most_ahead = math.max(most_ahead, pulled - running)
+      end
+      return c
+    end
+    local results, errs = client:map(iter, function(c)
+      running = running + 1
+      local r, err = client.contacts:find(c.id)
+      return r and c.id, err
+    end, { concurrency = 2 })
+    assert.same({}, errs)
+    assert.same({ "a", "b", "c", "d", "e" }, results)
+    -- never more than the workers' items taken out of the iterator ahead of them
+    assert.is_true(most_ahead <= 2, "pulled ahead: " .. most_ahead)
+    assert.equal(7, #control.requests())       -- two pages and five finds
+  end)
+
+  it("records what a raising iterator raised as the error of the item it was asked for", function()
+    local client = fx.client()
+    control.default{ json = fx.contact("x") }
+    local n = 0
+    local results, errs = client:map(function()
+      n = n + 1
+      if n == 3 then error("no more pages") end
+      return "c" .. n
+    end, function(id) return client.contacts:find(id) end, { concurrency = 1 })
+    assert.truthy(results[1])
+    assert.truthy(results[2])
+    assert.matches("no more pages", tostring(errs[3]))
+    assert.is_nil(results[4])
+  end)
+
+  it("stops taking new items after the first error with fail_fast", function()
+    control.enqueue{ match = { path = "/contacts/c2" }, status = 404, json = fx.error_list("not_found", "nope") }
+    control.default{ json = fx.contact("x"), delay = 0.05 }
+    local client = fx.client()
+    local results, errs = client:map(ids(20), find(client), { concurrency = 2, fail_fast = true })
+    assert.equal("not_found", errs[2].code)
+    local started = #control.requests()
+    assert.is_true(started <= 4, "started " .. started)
+    assert.is_nil(results[20])
+    assert.is_nil(errs[20])
+    assert.has_error(function() client:map({ 1 }, find(client), { fail_fast = "yes" }) end)
+  end)
+
+  it("lets a task close the client: the other tasks finish with their results", function()
+    control.default{ json = fx.contact("x"), delay = 0.1 }
+    local client = fx.client()
+    local results, errs = client:map(ids(6), function(id)
+      local c, err = client.contacts:find(id)
+      if id == "c1" then client:close() end
+      return c, err
+    end, { concurrency = 6 })
+    assert.same({}, errs)
+    for i = 1, 6 do assert.equal("x", results[i].id) end
+    -- closed after the map, and usable again (a new transport)
+    assert.truthy(client.contacts:find("again"))
+  end)
+
+  it("runs a download beside other tasks without blocking them", function()
+    local body = string.rep("z", 200)
+    control.enqueue{ match = { path = "/download/content/data/job1" }, body = body, drip = 0.005 }   -- ~1 s
+    control.default{ json = fx.contact("x"), delay = 0.2 }
+    local client = fx.client()
+    local finished = {}
+    local t0 = socket.gettime()
+    local results, errs = client:map({ "dl", "c1", "c2", "c3" }, function(what)
+      local r, err
+      if what == "dl" then r, err = client.data_export:download("job1") else r, err = client.contacts:find(what) end
+      finished[what] = socket.gettime() - t0
+      return r, err
+    end, { concurrency = 4 })
+    assert.same({}, errs)
+    assert.equal(body, results[1])
+    for _, id in ipairs({ "c1", "c2", "c3" }) do
+      assert.is_true(finished[id] < 0.7, id .. " took " .. finished[id])
+    end
+    assert.is_true(finished.dl >= 0.9, "download took " .. finished.dl)
+  end)
+end)

@@ -244,6 +244,17 @@ describe("the ngx transport in a real nginx #nginx", function()
       assert.is_true(stats.max_open >= 10, "at most " .. stats.max_open .. " upstream requests at once")
     end)
 
+  it("intercom.sleep yields to nginx: 20 requests to one worker, each sleeping 0.5 s, overlap", function()
+    local elapsed, lines = srv:parallel_get("/t/sleep?s=0.5", 20)
+    assert.equal(20, #lines)
+    for _, line in ipairs(lines) do assert.matches("^200 %d+$", line) end
+    -- one after the other that is 10 s; a blocking sleep would serialize them in the one worker
+    assert.is_true(elapsed < 4, ("took %.2f s"):format(elapsed))
+    local _, body = srv:get("/t/sleep?s=0.2")
+    local slept = decode(body).slept
+    assert.is_true(slept >= 0.19 and slept < 2, "slept " .. tostring(slept))
+  end)
+
   it("verifies TLS and sends SNI", function()
     control.enqueue{ json = fx.contact("tls") }
     local _, body = srv:get("/t/tls?id=tls")

@@ -71,7 +71,8 @@ end
 --- the http-context config; or from a whole config `opts.conf` (e.g. examples/nginx.conf), with
 --- `opts.prefix` as nginx's prefix ($prefix in lua_package_path). Config text may use ${dir} (the temp
 --- dir), ${root} (repository root), ${port} (the main port) and any name given in `opts.vars`.
---- `opts.env` adds environment variables; `opts.lua_path` adds entries to lua_package_path.
+--- `opts.env` adds environment variables; `opts.lua_path` adds entries to lua_package_path; `opts.workers`
+--- sets worker_processes (default 1).
 --- The pid file, error log, `daemon off` and, when run as root,
 --- `user root` are given on the command line (-g). Returns the server; raises (after stopping it) when
 --- nginx does not come up.
@@ -86,7 +87,7 @@ function _M.start(opts)
   local conf = opts.conf or table.concat({
     "load_module " .. _M.MODULES_DIR .. "/ndk_http_module.so;",
     "load_module " .. _M.MODULES_DIR .. "/ngx_http_lua_module.so;",
-    "worker_processes 1;",
+    "worker_processes " .. (opts.workers or 1) .. ";",
     "events { worker_connections 1024; }",
     opts.main or "",
     "http {",

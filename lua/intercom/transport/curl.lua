@@ -62,8 +62,58 @@ local function receive(s, receiver)
   return { status = status, headers = headers, body = not ok and table.concat(parts) or nil }
 end
 
+-- A download's body, complete in the file at `path`, handed to the receiver as receive() does.
+local CHUNK = 256 * 1024
+local function deliver(path, status, headers, receiver)
+  local f, ferr = io.open(path, "rb")
+  if not f then return nil, failure("network", "reading the downloaded body: " .. tostring(ferr), { sent = true }) end
+  local ok = status >= 200 and status < 300
+  if not ok then
+    local body = f:read("*a")
+    f:close()
+    return { status = status, headers = headers, body = body }
+  end
+  local started, err = receiver:start(status, headers)
+  if not started then
+    f:close()
+    return nil, failure("network", err, { sent = true }, { retryable = false })
+  end
+  while true do
+    local chunk = f:read(CHUNK)
+    if not chunk then break end
+    local written, werr, why = receiver:write(chunk)
+    if not written then
+      f:close()
+      return nil, failure(why or "network", werr, { sent = true }, { retryable = false })
+    end
+  end
+  f:close()
+  return { status = status, headers = headers }
+end
+
+-- A download inside a client:map task joins the map's multi like any other request, so the other tasks
+-- go on while it runs (a core.stream would block them all for its whole length). The body goes to a
+-- temporary file first and then to the receiver, so a sink or `progress` sees it once it is complete.
+local function task_stream_request(self, sched, req)
+  local tmp = os.tmpname()
+  local treq = {}
+  for k, v in pairs(req) do treq[k] = v end
+  treq.receiver, treq.decode, treq.output_file = nil, nil, tmp
+  local status, headers, body, details = sched:request(self, treq, self.conn)
+  if not status then
+    os.remove(tmp)
+    return nil, failure(headers, body, details)
+  end
+  local ok, res, err = pcall(deliver, tmp, status, headers, req.receiver)
+  os.remove(tmp)
+  if not ok then error(res, 0) end
+  return res, err
+end
+
 -- A download (req.receiver): one core.stream, closed whatever happens, even if the receiver raises.
 local function stream_request(self, req)
+  local sched = scheduler.current()
+  if sched then return task_stream_request(self, sched, req) end
   -- the receiver writes any output file itself (to a .part file first): the stream only reads
   local sreq = {}
   for k, v in pairs(req) do sreq[k] = v end

@@ -130,6 +130,13 @@ local function find_with(c)
   return 200, { id = contact.id, email = contact.email }
 end
 
+--- intercom.sleep in the content phase: must yield to nginx (ngx.sleep), not block the worker.
+function handlers.sleep()
+  local t0 = intercom.now()
+  intercom.sleep(tonumber(ngx.var.arg_s) or 0.3)
+  return 200, { slept = intercom.now() - t0 }
+end
+
 function handlers.tls()
   -- nginx's own resolver is not configured here, so "localhost" is mapped to its address explicitly;
   -- the name still drives SNI and the certificate check.
