@@ -9,6 +9,7 @@
  *
  * Compiles against Lua 5.4 or LuaJIT (the same API subset). The state is closed before exit, so whatever
  * the interpreter still holds is freed and LeakSanitizer reports only real leaks. */
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -22,6 +23,24 @@ static int traceback(lua_State *L)
     if (msg == NULL) msg = "(error object is not a string)";
     luaL_traceback(L, L, msg, 1);
     return 1;
+}
+
+/* SIGINT as lua.c handles it: the next Lua instruction raises "interrupted!", so a script that catches it
+ * (the command line exits 130 on it) behaves the same under this host. Installing the handler also undoes
+ * the SIG_IGN that a non-interactive shell gives a background job. */
+static lua_State *running;
+
+static void interrupted(lua_State *L, lua_Debug *ar)
+{
+    (void)ar;
+    lua_sethook(L, NULL, 0, 0);
+    luaL_error(L, "interrupted!");
+}
+
+static void on_sigint(int sig)
+{
+    signal(sig, SIG_DFL);           /* a second Ctrl-C ends the process */
+    if (running != NULL) lua_sethook(running, interrupted, LUA_MASKCALL | LUA_MASKRET | LUA_MASKCOUNT, 1);
 }
 
 int main(int argc, char **argv)
@@ -52,7 +71,11 @@ int main(int argc, char **argv)
     status = luaL_loadfile(L, argv[1]);
     if (status == 0) {
         for (i = 2; i < argc; i++) lua_pushstring(L, argv[i]);
+        running = L;
+        signal(SIGINT, on_sigint);
         status = lua_pcall(L, argc - 2, 0, 1);
+        signal(SIGINT, SIG_DFL);
+        running = NULL;
     }
     if (status != 0) fprintf(stderr, "%s: %s\n", argv[0], lua_tostring(L, -1));
     lua_close(L);
