@@ -92,6 +92,7 @@ function _M.new(opts)
     _logger = o.logger,
     _stats = { requests = 0, retries = 0, rate_limited = 0, throttle_wait = 0 },
   }, Client)
+  self._user_agent_line = "User-Agent: " .. self._user_agent   -- a string: every call's array is new
   tokens[self] = o.token
   o.token = nil
   if o.rate_limit then
@@ -156,23 +157,33 @@ end
 
 -- Headers of one call: defaults, then the call's own `opts.headers`, which replace a default of the
 -- same name (case-insensitively). A new array every call: the transport may keep or change it.
+local function accept(call)
+  return call.text and "text/plain" or call.raw and "application/octet-stream" or "application/json"
+end
+
 local function build_headers(self, call, token, has_body)
   local opts = call.opts
+  local extra = opts.headers
+  if not extra then
+    -- the usual call: the default lines, made directly
+    local lines = { "Authorization: Bearer " .. token, "Intercom-Version: " .. (opts.version or self.version),
+                    "Accept: " .. accept(call), self._user_agent_line }
+    if has_body then lines[5] = "Content-Type: application/json" end
+    return lines
+  end
   local list = {
     { "Authorization", "Bearer " .. token },
     { "Intercom-Version", opts.version or self.version },
-    { "Accept", call.text and "text/plain" or call.raw and "application/octet-stream" or "application/json" },
+    { "Accept", accept(call) },
     { "User-Agent", self._user_agent },
   }
   if has_body then list[#list + 1] = { "Content-Type", "application/json" } end
-  if opts.headers then
-    for name, value in pairs(opts.headers) do
-      local lname, replaced = name:lower(), false
-      for _, h in ipairs(list) do
-        if h[1]:lower() == lname then h[2], replaced = value, true end
-      end
-      if not replaced then list[#list + 1] = { name, value } end
+  for name, value in pairs(extra) do
+    local lname, replaced = name:lower(), false
+    for _, h in ipairs(list) do
+      if h[1]:lower() == lname then h[2], replaced = value, true end
     end
+    if not replaced then list[#list + 1] = { name, value } end
   end
   local lines = {}
   for i, h in ipairs(list) do lines[i] = h[1] .. ": " .. h[2] end

@@ -185,6 +185,21 @@ describe("rate_limit = \"auto\"", function()
     assert.is_true(elapsed >= WINDOW and elapsed <= 4 * WINDOW + 3, ("took %.2f s"):format(elapsed))
   end)
 
+  it("counts requests, retries and 429s in stats, with or without a budget", function()
+    control.rate_limit(nil)
+    control.enqueue{ status = 429, json = fx.error_list("rate_limit_exceeded", "slow down"),
+                     headers = { ["Retry-After"] = "0" } }
+    control.enqueue{ json = fx.contact("c1") }
+    local client = fx.client{ max_retries = 1 }
+    assert.same({ requests = 0, retries = 0, rate_limited = 0, throttle_wait = 0 }, client:stats())
+    assert.truthy(client.contacts:find("c1"))
+    local stats = client:stats()
+    assert.same({ requests = 2, retries = 1, rate_limited = 1, throttle_wait = 0 }, stats)
+    stats.requests = 99                    -- a copy: the client's own counts do not change
+    assert.equal(2, client:stats().requests)
+    assert.equal(2, #control.requests())
+  end)
+
   it("names the budget in its throttle events and counts the wait in stats", function()
     local events = {}
     local client = fx.client{ rate_limit = "auto", max_retries = 0,
