@@ -189,6 +189,9 @@ describe("coverage of Intercom's OpenAPI 2.12 to 2.16", function()
 
   it("names are unique per resource, iterators included, and every resource is a client field", function()
     for _, o in ipairs(list) do
+      -- snake_case method names; snake_case resources, nested ones dotted (news.items)
+      assert.matches("^[a-z][a-z0-9_]*$", o.mname)
+      assert.matches("^[a-z][a-z_]*%.?[a-z_]*$", o.rname)
       local obj = resource_of(client, o.rname)
       assert.is_table(obj, o.rname)
       assert.is_function(obj[o.mname], o.key)
