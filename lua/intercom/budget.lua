@@ -152,6 +152,19 @@ local acquire, update, release = chunk()
 
 _M.acquire, _M.update, _M.release = acquire, update, release
 
+--- One step on record `s`, as the stores that keep the record in this process run it (the Redis store runs
+--- the same three functions inside its script). op: "acquire" (now, guard) -> wait, go, why, window;
+--- "update" (now, R, T, L, later, sent) -> true; "release" (now, sent, window, probe) -> true.
+function _M.step(s, op, a, b, c, d, e, f)
+  if op == "acquire" then return acquire(s, a, _M.PARAMS, b) end
+  if op == "update" then
+    update(s, a, b, c, d, e, f, _M.PARAMS)
+  else
+    release(s, a, b, c, d)
+  end
+  return true
+end
+
 --- The record as one string ("lim=...;rem=...;"), for stores that keep a string (nginx's shared dict).
 function _M.encode(s)
   local out = {}

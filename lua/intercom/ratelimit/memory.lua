@@ -27,13 +27,7 @@ function Store.step(_, op, key, a, b, c, d, e, f)
     s = {}
     records[key] = s
   end
-  if op == "acquire" then return budget.acquire(s, a, budget.PARAMS, b) end
-  if op == "update" then
-    budget.update(s, a, b, c, d, e, f, budget.PARAMS)
-  else
-    budget.release(s, a, b, c, d)
-  end
-  return true
+  return budget.step(s, op, a, b, c, d, e, f)
 end
 
 --- Forgets every record (for specs that need a fresh start).

@@ -32,16 +32,6 @@ local function pause()
   if not pcall(ngx.sleep, 0.001) then return end
 end
 
-local function run(s, op, a, b, c, d, e, f)
-  if op == "acquire" then return budget.acquire(s, a, budget.PARAMS, b) end
-  if op == "update" then
-    budget.update(s, a, b, c, d, e, f, budget.PARAMS)
-  else
-    budget.release(s, a, b, c, d)
-  end
-  return true
-end
-
 --- Same steps as intercom.ratelimit.memory; returns nil and a message when the lock cannot be had or the
 --- dict refuses the write (full).
 function Store:step(op, key, ...)
@@ -54,7 +44,7 @@ function Store:step(op, key, ...)
   end
   if not got then return nil, "lock " .. lock .. ": " .. tostring(err or "busy") end
   local s = budget.decode(dict:get(key))
-  local res = { pcall(run, s, op, ...) }
+  local res = { pcall(budget.step, s, op, ...) }
   local ok, serr = true, nil
   if res[1] then ok, serr = dict:set(key, budget.encode(s), _M.RECORD_TTL) end
   dict:delete(lock)
