@@ -273,7 +273,19 @@ function Client:_perform(call)
     if logger then started = core.now() end       -- a response's duration leaves out the throttle's wait
     local stats = self._stats
     stats.requests = stats.requests + 1
-    local raw, terr = transport:request(req)
+    local raw, terr
+    if slot then
+      -- A transport that raises (a caller's download sink, a custom transport) must not keep the slot:
+      -- it goes back as possibly sent, and the raise goes on to the caller unchanged.
+      local ok
+      ok, raw, terr = pcall(transport.request, transport, req)
+      if not ok then
+        self._throttle:fail(slot, true)
+        error(raw, 0)
+      end
+    else
+      raw, terr = transport:request(req)
+    end
     local delay, reason, resp
     if raw then
       resp = response.meta(raw, attempt)

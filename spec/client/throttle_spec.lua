@@ -200,6 +200,32 @@ describe("rate_limit = \"auto\"", function()
     assert.equal(2, #control.requests())
   end)
 
+  it("gives the slot back when the transport raises: the raise reaches the caller, the next call goes at once",
+    function()
+    -- The first request is the budget's probe: while it is out, the others wait for its answer (up to 2 s).
+    -- A transport that raises (a caller's download sink, a custom transport) must not leave it out.
+    local curl = require("intercom.transport.curl").new{}
+    local raised = false
+    local transport = { request = function(_, req)
+      if not raised then
+        raised = true
+        error("the sink failed", 0)
+      end
+      return curl:request(req)
+    end }
+    local client = fx.client{ rate_limit = "auto", max_retries = 0, transport = transport }
+    local ok, e = pcall(client.contacts.find, client.contacts, "c1")
+    assert.is_false(ok)
+    assert.equal("the sink failed", e)
+    assert.is_nil(next(client._throttle.inflight))
+    local t0 = socket.gettime()
+    assert.truthy(client.contacts:find("c2"))
+    local took = socket.gettime() - t0
+    assert.is_true(took < 1, ("the next call waited %.2f s"):format(took))
+    assert.equal(1, #control.requests())
+    curl:close()
+  end)
+
   it("names the budget in its throttle events and counts the wait in stats", function()
     local events = {}
     local client = fx.client{ rate_limit = "auto", max_retries = 0,
